@@ -1,0 +1,248 @@
+"""Shared glue between d3rlpy algorithms and the suite's algorithm protocol.
+
+A baseline module subclasses `D3rlpyBaseline`, declares one hyperparameter dataclass per suite whose
+defaults are the published values (`PUBLISHED`), and builds the d3rlpy config in `make_config`. Everything else —
+seeding, logging into the run folder, checkpoints, batched policies — lives here once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import d3rlpy
+import numpy as np
+import torch
+from d3rlpy.base import LearnableConfigWithShape
+
+from benchmark import io
+from benchmark.algorithms import BatchPolicy, Budget
+from benchmark.datasets import OfflineDataset
+from benchmark.envs import EnvSpec
+
+DEVICE = "cpu:0"
+
+
+class D3rlpyBaseline:
+    name: ClassVar[str]
+    PUBLISHED: ClassVar[dict[str, Any]]  # suite -> Hyperparameters with the published values
+    pretrained: ClassVar[str] = "no"  # d3rlpy baselines train every weight from scratch
+
+    def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int):
+        self.spec = spec
+        self.hyperparameters = type(self.default_hyperparameters(spec.suite))(**hyperparameters)
+        self.budget = budget
+        self.seed = seed
+        self.algo: Any = None
+
+    @classmethod
+    def default_hyperparameters(cls, suite: str) -> Any:
+        return cls.PUBLISHED[suite]
+
+    def make_config(self, data: OfflineDataset | None) -> Any:
+        """The d3rlpy config (an `...Config` object) for this env, hyperparameters and budget."""
+        raise NotImplementedError
+
+    @property
+    def frame_stack(self) -> int | None:
+        return self.spec.observation_shape[0] if self.spec.suite == "atari" else None
+
+    def fit(
+        self,
+        data: OfflineDataset,
+        budget: Budget,
+        log_dir: Path,
+        on_checkpoint: Callable[[int, Any], None],
+    ) -> None:
+        d3rlpy.seed(self.seed)
+        self.algo = self.make_config(data).create(device=DEVICE)
+        self.algo.fit(
+            data.to_d3rlpy(self.frame_stack),
+            n_steps=budget.steps,
+            n_steps_per_epoch=budget.eval_every,
+            experiment_name=self.name,
+            with_timestamp=False,
+            logger_adapter=_RunLoggerFactory(log_dir / "train_log.csv", lambda step: on_checkpoint(step, self)),
+            show_progress=True,
+            save_interval=1,
+        )
+
+    def save(self, path: Path) -> None:
+        """Weights (torch state dicts) at `path`, the d3rlpy config with fitted scalers beside it."""
+        config = LearnableConfigWithShape(
+            observation_shape=self.algo.impl.observation_shape,
+            action_size=self.algo.impl.action_size,
+            config=self.algo.config,
+        )
+        io.write_text(path.with_suffix(".json"), config.serialize())
+        io.atomic_write(path, self.algo.impl.save_model)
+
+    @classmethod
+    def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int) -> D3rlpyBaseline:
+        baseline = cls(spec, hyperparameters, budget, seed)
+        config = LearnableConfigWithShape.deserialize(path.with_suffix(".json").read_text())
+        baseline.algo = config.create(device=DEVICE)
+        baseline.algo.load_model(str(path))  # d3rlpy's torch.load: weights_only by default in torch>=2.6
+        return baseline
+
+    def policy(self) -> BatchPolicy:
+        if isinstance(self.algo, d3rlpy.algos.TransformerAlgoBase):
+            return DecisionTransformerPolicy(self.algo, self.spec.discrete, self.seed)
+        return GreedyPolicy(self.algo)
+
+
+class _RunLoggerFactory:
+    """d3rlpy LoggerAdapterFactory writing the run's train_log.csv, never into the cwd."""
+
+    def __init__(self, csv_path: Path, on_save: Callable[[int], None]):
+        self.csv_path = csv_path
+        self.on_save = on_save
+
+    def create(self, algo: Any, experiment_name: str, n_steps_per_epoch: int) -> _RunLogger:
+        return _RunLogger(self.csv_path, self.on_save)
+
+
+class _RunLogger:
+    """One row per epoch (= one checkpoint interval): step, epoch, wall time and the mean losses."""
+
+    def __init__(self, csv_path: Path, on_save: Callable[[int], None]):
+        self.csv_path = csv_path
+        self.on_save = on_save
+        self.rows: list[dict[str, float]] = []
+        self.started = time.time()
+
+    def write_params(self, params: dict[str, Any]) -> None:
+        pass  # the run's config.json and each checkpoint's .json already hold them
+
+    def before_write_metric(self, epoch: int, step: int) -> None:
+        self.rows.append({"train_step": step, "epoch": epoch, "wall_s": round(time.time() - self.started, 2)})
+
+    def write_metric(self, epoch: int, step: int, name: str, value: float) -> None:
+        self.rows[-1][name] = value
+
+    def after_write_metric(self, epoch: int, step: int) -> None:
+        import pandas as pd
+
+        io.write_csv(self.csv_path, pd.DataFrame(self.rows))
+
+    def save_model(self, epoch: int, algo: Any) -> None:
+        self.on_save(epoch)  # d3rlpy passes the total step here
+
+    def close(self) -> None:
+        pass
+
+    def watch_model(self, epoch: int, step: int) -> None:
+        pass
+
+
+class GreedyPolicy:
+    """Value-based and BC policies: stateless, one batched forward pass per step."""
+
+    def __init__(self, algo: Any):
+        self.algo = algo
+
+    def reset(self, n_envs: int, target_return: float | None) -> None:
+        pass
+
+    def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
+        return self.algo.predict(observations)
+
+
+class DecisionTransformerPolicy:
+    """d3rlpy's Decision Transformer rolled out for many episodes at once.
+
+    Follows d3rlpy's StatefulTransformerWrapper per episode (return-to-go = target minus rewards
+    so far, the pending action padded, timesteps from 1, left-padding with an attention mask),
+    but stacks the live episodes into one batch for a single forward pass per step.
+    Discrete actions are sampled from the softmax (temperature 1), as in the DT paper.
+    """
+
+    def __init__(self, algo: Any, discrete: bool, seed: int):
+        self.algo = algo
+        self.discrete = discrete
+        self.rng = np.random.default_rng(seed)
+        self.context = algo.config.context_size
+
+    def reset(self, n_envs: int, target_return: float | None) -> None:
+        assert target_return is not None, "a Decision Transformer needs a target return"
+        self.histories = [_History(self.context) for _ in range(n_envs)]
+        self.return_rest = np.full(n_envs, float(target_return))
+
+    def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
+        impl = self.algo.impl
+        config = self.algo.config
+        pad_action = 0 if self.discrete else np.zeros(impl.action_size, np.float32)
+        if observations.dtype == np.float64:  # gymnasium's MuJoCo observations
+            observations = observations.astype(np.float32)
+        for i, env_id in enumerate(env_ids):
+            self.return_rest[env_id] -= rewards[i]
+            self.histories[env_id].push(observations[i], self.return_rest[env_id], pad_action, config.max_timestep)
+        batch = [self.histories[env_id].padded(pad_action) for env_id in env_ids]
+        obs, actions, rtg, timesteps, masks = (np.stack(column) for column in zip(*batch, strict=True))
+        with torch.no_grad():
+            obs_t = torch.as_tensor(obs, device=impl.device)
+            actions_t = torch.as_tensor(actions, device=impl.device)
+            rtg_t = torch.as_tensor(rtg, device=impl.device)
+            if config.observation_scaler is not None:
+                obs_t = config.observation_scaler.transform(obs_t)
+            if config.action_scaler is not None and not self.discrete:
+                actions_t = config.action_scaler.transform(actions_t)
+            if config.reward_scaler is not None:
+                rtg_t = config.reward_scaler.transform(rtg_t)
+            out = impl.modules.transformer(
+                obs_t,
+                actions_t if not self.discrete else actions_t.long(),
+                rtg_t,
+                torch.as_tensor(timesteps, device=impl.device),
+                1 - torch.as_tensor(masks, device=impl.device),
+            )
+            last = (out[1] if self.discrete else out)[:, -1]
+            if self.discrete:
+                probs = torch.softmax(last, dim=-1).cpu().numpy().astype(np.float64)
+                chosen: np.ndarray = np.array([self.rng.choice(len(p), p=p / p.sum()) for p in probs])
+            else:
+                chosen = last.cpu().numpy()
+                if config.action_scaler is not None:
+                    chosen = config.action_scaler.reverse_transform_numpy(chosen)
+        for i, env_id in enumerate(env_ids):
+            self.histories[env_id].set_last_action(chosen[i])
+        return chosen
+
+
+class _History:
+    """One episode's last `context` steps: observations, actions, returns-to-go, timesteps."""
+
+    def __init__(self, context: int):
+        self.context = context
+        self.observations: deque[np.ndarray] = deque(maxlen=context)
+        self.actions: deque[Any] = deque(maxlen=context)
+        self.returns_to_go: deque[float] = deque(maxlen=context)
+        self.timesteps: deque[int] = deque(maxlen=context)
+        self.timestep = 1
+
+    def push(self, observation: np.ndarray, return_to_go: float, pad_action: Any, max_timestep: int) -> None:
+        self.observations.append(observation)
+        self.actions.append(pad_action)
+        self.returns_to_go.append(return_to_go)
+        self.timesteps.append(self.timestep)
+        self.timestep = min(self.timestep + 1, max_timestep)
+
+    def set_last_action(self, action: Any) -> None:
+        self.actions[-1] = action
+
+    def padded(self, pad_action: Any) -> tuple[np.ndarray, ...]:
+        length, pad = len(self.observations), self.context - len(self.observations)
+        observation = self.observations[0]
+        obs = np.concatenate([np.zeros((pad, *observation.shape), observation.dtype), np.stack(self.observations)])
+        actions = np.concatenate([np.repeat(np.asarray(pad_action)[None], pad, axis=0), np.stack(self.actions)])
+        if np.ndim(pad_action) == 0:
+            actions = actions.reshape(-1, 1)
+        rtg = np.concatenate([np.zeros(pad), np.asarray(self.returns_to_go)]).astype(np.float32).reshape(-1, 1)
+        timesteps = np.concatenate([np.zeros(pad, np.int64), np.asarray(self.timesteps)])
+        masks = np.concatenate([np.zeros(pad, np.float32), np.ones(length, np.float32)])
+        return obs, actions.astype(np.float32), rtg, timesteps, masks
+
+

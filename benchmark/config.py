@@ -1,0 +1,171 @@
+"""Presets: load, validate (schema + catalogues), and expand into the grid of runs.
+
+A preset is a YAML file under `config/`. Its structure is checked against
+`workflow/schemas/config.schema.yaml`; names of games, tasks, algorithms and hyperparameters are
+checked against the code. Every failure is one line naming the config key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Iterable
+from typing import Any
+
+import jsonschema
+import yaml
+
+from benchmark import algorithms, envs
+from benchmark.errors import BenchmarkError
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def load_schema() -> dict[str, Any]:
+    with open(SCHEMA_PATH) as f:
+        return yaml.safe_load(f)
+
+
+def _key(path: Iterable) -> str:
+    return ".".join(str(part) for part in path) or "<top level>"
+
+
+def _schema_error_line(error: jsonschema.ValidationError) -> str:
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.schema.get("properties"), dict):
+        extra = sorted(set(error.instance) - set(error.schema["properties"]))
+        allowed = ", ".join(error.schema["properties"])
+        prefix = f"{key}." if error.absolute_path else ""
+        return f"config key '{prefix}{extra[0]}': unknown key; allowed: {allowed}"
+    if error.validator == "enum":
+        return f"config key '{key}': {error.instance!r} is not allowed; allowed: {', '.join(map(str, error.validator_value))}"
+    return f"config key '{key}': {error.message}"
+
+
+def validate(config: dict[str, Any]) -> dict[str, Any]:
+    """Raise BenchmarkError (one line) unless the preset is valid; return it with defaults."""
+    validator = jsonschema.Draft7Validator(load_schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        raise BenchmarkError(_schema_error_line(errors[0]))
+    for suite, suite_config in config["suites"].items():
+        allowed = envs.SUITES[suite]
+        for env in suite_config["envs"]:
+            if env not in allowed:
+                raise BenchmarkError(
+                    f"config key 'suites.{suite}.envs.{env}': unknown {suite} env; allowed: {', '.join(allowed)}"
+                )
+        for name, dataset in suite_config["datasets"].items():
+            _validate_dataset(suite, name, dataset, config.get("mirror"))
+    registered = algorithms.registry()
+    for name, overrides in config["algorithms"].items():
+        if name not in registered:
+            raise BenchmarkError(
+                f"config key 'algorithms.{name}': unknown algorithm; registered: {', '.join(sorted(registered))}"
+            )
+        for suite, hyper in (overrides or {}).items():
+            algorithms.hyperparameters(name, suite, hyper)  # raises on unknown hyperparameters
+    return config
+
+
+_GENERATED_KEYS = {
+    "scripted": {"transitions", "epsilons", "max_episode_frames"},
+    "sac-replay": {"transitions", "update_interval"},
+}
+_GENERATOR_SUITE = {"scripted": "atari", "sac-replay": "mujoco"}
+
+
+def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: str | None) -> None:
+    key = f"suites.{suite}.datasets.{name}"
+    if dataset["source"] == "generated":
+        generator = dataset.get("generator")
+        if generator is None:
+            raise BenchmarkError(f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(_GENERATED_KEYS)}")
+        if _GENERATOR_SUITE[generator] != suite:
+            raise BenchmarkError(f"config key '{key}.generator': {generator!r} generates {_GENERATOR_SUITE[generator]} data, not {suite}")
+        required = _GENERATED_KEYS[generator]
+        missing = sorted(required - set(dataset))
+        if missing:
+            raise BenchmarkError(f"config key '{key}.{missing[0]}': required by generator {generator!r}")
+    else:
+        if "path" not in dataset:
+            raise BenchmarkError(f"config key '{key}.path': required for source {dataset['source']!r}")
+        if not mirror:
+            raise BenchmarkError(f"config key 'mirror': required by dataset '{key}' (source {dataset['source']!r})")
+
+
+def load(path: Path | str) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise BenchmarkError(f"{path}: preset file not found")
+    with open(path) as f:
+        config = yaml.safe_load(f)
+    if not isinstance(config, dict):
+        raise BenchmarkError(f"{path}: a preset must be a YAML mapping")
+    return validate(config)
+
+
+@dataclass(frozen=True)
+class RunKey:
+    suite: str
+    env: str
+    dataset: str
+    algorithm: str
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.suite}/{self.env}/{self.dataset}/{self.algorithm}/seed{self.seed}"
+
+
+def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> dict[str, Any]:
+    """What the dataset stage needs to make (or import) one dataset."""
+    dataset = dict(config["suites"][suite]["datasets"][name])
+    source = dataset.pop("source")
+    seed = dataset.pop("seed", 0)
+    path = dataset.pop("path", None)
+    if source == "generated" and dataset.get("generator") == "scripted":
+        dataset.setdefault("max_episode_frames", envs.AtariProtocol().max_episode_frames)
+    return {
+        "suite": suite,
+        "env": env,
+        "name": name,
+        "source": source,
+        "seed": seed,
+        "mirror_path": None if path is None else str(Path(config["mirror"]) / path.format(env=env)),
+        "options": dataset,
+    }
+
+
+def run_spec(config: dict[str, Any], key: RunKey) -> dict[str, Any]:
+    """Everything one run uses: written as the run's config.json, read by every later stage."""
+    suite = config["suites"][key.suite]
+    training = {k: v for k, v in suite["training"].items() if k != "per_algorithm"}
+    training.update(suite["training"].get("per_algorithm", {}).get(key.algorithm, {}))
+    overrides = (config["algorithms"][key.algorithm] or {}).get(key.suite, {})
+    protocol = envs.protocol_for(key.suite, suite.get("protocol"))
+    return {
+        "run": key.id,
+        "key": dataclasses.asdict(key),
+        "preset": config["preset"],
+        "dataset": dataset_spec(config, key.suite, key.env, key.dataset),
+        "protocol": dataclasses.asdict(protocol),
+        "target_return": suite["envs"][key.env]["target_return"],
+        "training": training,
+        "evaluation": dict(suite["evaluation"]),
+        "hyperparameters": algorithms.hyperparameters(key.algorithm, key.suite, overrides),
+        "torch_threads": config.get("torch_threads", 1),
+    }
+
+
+def grid(config: dict[str, Any]) -> list[RunKey]:
+    """suites x envs x datasets x algorithms x seeds."""
+    keys = []
+    for suite, suite_config in config["suites"].items():
+        for env, dataset, algorithm, seed in itertools.product(
+            suite_config["envs"], suite_config["datasets"], config["algorithms"], config["seeds"]
+        ):
+            keys.append(RunKey(suite, env, dataset, algorithm, seed))
+    return keys

@@ -1,0 +1,247 @@
+"""Offline datasets: one storage format, cards with hashes, integrity checks, d3rlpy adapters.
+
+On disk a dataset is a folder of plain `.npy` files (openable with numpy alone, memory-mapped on
+load, no pickle) and a `dataset.json` card:
+
+    observations.npy  (N, 84, 84) uint8 single Atari frames | (N, obs_dim) float32
+    actions.npy       (N,) int64 | (N, act_dim) float32
+    rewards.npy       (N,) float32
+    terminals.npy     (N,) float32   1 where the episode ended by termination
+    timeouts.npy      (N,) float32   1 where it was cut (time limit, end of data)
+
+Atari frames are stored once and stacked at sample time (d3rlpy's frame-stack pickers), not
+stored as four stacked copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmark import io
+from benchmark.errors import BenchmarkError
+
+FIELDS = ("observations", "actions", "rewards", "terminals", "timeouts")
+CARD = "dataset.json"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dataset_sha256(card: dict[str, Any]) -> str:
+    """One hash for the whole dataset: the hash of its files' hashes, in field order."""
+    joined = "".join(card["sha256"][f"{field}.npy"] for field in FIELDS)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+@dataclass
+class OfflineDataset:
+    observations: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    terminals: np.ndarray
+    timeouts: np.ndarray
+    card: dict[str, Any]
+
+    @property
+    def sha256(self) -> str:
+        return dataset_sha256(self.card)
+
+    def episode_ends(self) -> np.ndarray:
+        return np.flatnonzero((self.terminals > 0) | (self.timeouts > 0))
+
+    def episode_returns(self) -> np.ndarray:
+        ends = self.episode_ends()
+        cumulative = np.concatenate([[0.0], np.cumsum(self.rewards, dtype=np.float64)])
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        return cumulative[ends + 1] - cumulative[starts]
+
+    def to_d3rlpy(self, frame_stack: int | None) -> Any:
+        """A d3rlpy MDPDataset over the stored arrays (no copy of the frames)."""
+        import d3rlpy
+
+        discrete = self.actions.ndim == 1
+        kwargs: dict[str, Any] = {}
+        observations = self.observations
+        if frame_stack:
+            # (N, 84, 84) -> (N, 1, 84, 84): a view; the pickers stack 4 frames per sample.
+            observations = observations.reshape(observations.shape[0], 1, *observations.shape[1:])
+            kwargs["transition_picker"] = d3rlpy.dataset.FrameStackTransitionPicker(frame_stack)
+            kwargs["trajectory_slicer"] = d3rlpy.dataset.FrameStackTrajectorySlicer(frame_stack)
+        return d3rlpy.dataset.MDPDataset(
+            observations=observations,
+            actions=self.actions.reshape(-1, 1) if discrete else self.actions,
+            rewards=self.rewards.reshape(-1, 1),
+            terminals=self.terminals,
+            timeouts=self.timeouts,
+            action_space=d3rlpy.ActionSpace.DISCRETE if discrete else d3rlpy.ActionSpace.CONTINUOUS,
+            action_size=int(self.card["action_size"]),
+            **kwargs,
+        )
+
+
+def load(folder: Path, verify: bool = True) -> OfflineDataset:
+    """Memory-map a stored dataset; with `verify`, every file must match its card's sha256."""
+    card_path = folder / CARD
+    if not card_path.exists():
+        raise BenchmarkError(f"{card_path}: dataset card missing (was the dataset stage run?)")
+    card = io.read_json(card_path)
+    arrays: dict[str, np.ndarray] = {}
+    for field in FIELDS:
+        path = folder / f"{field}.npy"
+        if not path.exists():
+            raise BenchmarkError(f"{path}: dataset file missing")
+        if verify:
+            actual, expected = sha256(path), card["sha256"].get(path.name)
+            if actual != expected:
+                raise BenchmarkError(
+                    f"{path}: sha256 {actual} does not match the card's {expected}; "
+                    "the file changed after the dataset was made"
+                )
+        try:
+            arrays[field] = np.load(path, mmap_mode="r", allow_pickle=False)
+        except ValueError as error:
+            raise BenchmarkError(f"{path}: not a readable .npy array ({error})") from error
+    dataset = OfflineDataset(card=card, **arrays)
+    validate(dataset, folder)
+    return dataset
+
+
+def validate(dataset: OfflineDataset, where: Path | str) -> None:
+    """Shapes, dtypes, finiteness and episode ends; one line naming file and field on failure."""
+    n = len(dataset.rewards)
+    for field in FIELDS:
+        array = getattr(dataset, field)
+        if len(array) != n:
+            raise BenchmarkError(f"{where}/{field}.npy: {len(array)} rows, rewards has {n}")
+    if dataset.observations.dtype not in (np.uint8, np.float32):
+        raise BenchmarkError(f"{where}/observations.npy: dtype {dataset.observations.dtype}, expected uint8 or float32")
+    for field in ("rewards", "terminals", "timeouts"):
+        array = getattr(dataset, field)
+        if array.ndim != 1:
+            raise BenchmarkError(f"{where}/{field}.npy: shape {array.shape}, expected (N,)")
+    if not np.isfinite(dataset.rewards).all():
+        raise BenchmarkError(f"{where}/rewards.npy: contains NaN or inf")
+    if dataset.actions.dtype.kind == "f" and not np.isfinite(dataset.actions).all():
+        raise BenchmarkError(f"{where}/actions.npy: contains NaN or inf")
+    if n == 0 or not (dataset.terminals[-1] > 0 or dataset.timeouts[-1] > 0):
+        raise BenchmarkError(f"{where}/terminals.npy: the last episode has no end flag (terminal or timeout)")
+
+
+def write(
+    folder: Path,
+    arrays: dict[str, np.ndarray],
+    card: dict[str, Any],
+    normalize: Callable[[float], float] | None = None,
+) -> OfflineDataset:
+    """Write the arrays atomically, then the card (with their hashes) last, atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    hashes = {}
+    for field in FIELDS:
+        path = folder / f"{field}.npy"
+        io.atomic_write(path, lambda f, a=arrays[field]: np.save(f, a, allow_pickle=False))
+        hashes[path.name] = sha256(path)
+    dataset = OfflineDataset(card=card, **arrays)
+    validate(dataset, folder)
+    card = {**card, **describe(dataset, normalize), "sha256": hashes}
+    card["dataset_sha256"] = dataset_sha256(card)
+    io.write_json(folder / CARD, card)
+    dataset.card = card
+    return dataset
+
+
+def describe(dataset: OfflineDataset, normalize: Callable[[float], float] | None = None) -> dict[str, Any]:
+    """The quality summary on a card: returns, their trend along the buffer, action histogram."""
+    returns = dataset.episode_returns()
+    deciles = [float(chunk.mean()) for chunk in np.array_split(returns, min(10, len(returns)))]
+    summary: dict[str, Any] = {
+        "transitions": len(dataset.rewards),
+        "episodes": len(returns),
+        "episode_return": {
+            "min": float(returns.min()),
+            "mean": float(returns.mean()),
+            "max": float(returns.max()),
+        },
+        # Mean episode return in each tenth of the buffer, first to last: a replay-style
+        # dataset shows it rising.
+        "episode_return_along_buffer": deciles,
+    }
+    if normalize is not None:
+        summary["behaviour_normalized_return"] = normalize(float(returns.mean()))
+    if dataset.actions.ndim == 1:
+        counts = np.bincount(dataset.actions, minlength=int(dataset.card["action_size"]))
+        summary["action_histogram"] = counts.tolist()
+    return summary
+
+
+def concatenate(episodes: Iterable[Any]) -> dict[str, np.ndarray]:
+    """Episodes (observations, actions, rewards, terminated) -> the stored arrays."""
+    columns: dict[str, list[np.ndarray]] = {field: [] for field in FIELDS}
+    for episode in episodes:
+        length = len(episode.rewards)
+        end = np.zeros(length, np.float32)
+        end[-1] = 1.0
+        columns["observations"].append(episode.observations)
+        columns["actions"].append(episode.actions)
+        columns["rewards"].append(episode.rewards.astype(np.float32))
+        columns["terminals"].append(end if episode.terminated else np.zeros(length, np.float32))
+        columns["timeouts"].append(np.zeros(length, np.float32) if episode.terminated else end)
+    return {field: np.concatenate(parts) for field, parts in columns.items()}
+
+
+def generate(spec: dict[str, Any], folder: Path, log_dir: Path) -> OfflineDataset:
+    """Make a dataset from its preset spec (suite, env, source, generator options, seed)."""
+    from benchmark import behaviour, envs, scores
+
+    started = time.time()
+    suite, env, options = spec["suite"], spec["env"], spec["options"]
+    env_spec = envs.EnvSpec.of(suite, env, envs.protocol_for(suite))
+    if spec["source"] != "generated":
+        raise BenchmarkError(
+            f"dataset {spec['name']!r} of {suite}/{env}: source {spec['source']!r} is read from the "
+            "mirror by its importer, not generated"
+        )
+    card: dict[str, Any] = {
+        "suite": suite,
+        "env": env,
+        "name": spec["name"],
+        "source": "generated",
+        "generator": options["generator"],
+        "options": options,
+        "seed": spec["seed"],
+        "action_size": env_spec.action_size,
+        "action_meanings": list(env_spec.action_meanings),
+    }
+    if options["generator"] == "scripted":
+        played = list(
+            behaviour.scripted_atari_episodes(
+                env, options["transitions"], options["epsilons"], spec["seed"], options["max_episode_frames"]
+            )
+        )
+        episodes = [episode for episode, _ in played]
+        card["behaviour"] = (
+            "RAM-reading scripted paddle controller, epsilon-random mixture"
+            if env in behaviour.SCRIPTS
+            else f"uniform random (no scripted controller for {env})"
+        )
+        card["episode_epsilons"] = [epsilon for _, epsilon in played]
+    elif options["generator"] == "sac-replay":
+        episodes = behaviour.sac_replay_episodes(
+            env, options["transitions"], spec["seed"], log_dir, options["update_interval"]
+        )
+        card["behaviour"] = "replay buffer of SAC (d3rlpy) learning online"
+    else:
+        raise BenchmarkError(f"dataset {spec['name']!r}: unknown generator {options['generator']!r}")
+    card["wall_s"] = round(time.time() - started, 1)
+    return write(folder, concatenate(episodes), card, scores.normalizer(suite, env))

@@ -1,0 +1,143 @@
+"""Environments and the versioned evaluation protocols.
+
+Atari follows the Decision Transformer paper's protocol (arXiv 2106.01345, appendix A):
+frameskip 4 with max-pool over the last two frames, 84x84 grayscale, 4-frame stack, sticky
+actions off, up to 30 no-op starts, full-game episodes (no life-loss terminals), 108k-frame cap.
+MuJoCo uses the gymnasium v5 tasks with their 1000-step limit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+ATARI_GAMES: dict[str, str] = {
+    "breakout": "ALE/Breakout-v5",
+    "pong": "ALE/Pong-v5",
+    "qbert": "ALE/Qbert-v5",
+    "seaquest": "ALE/Seaquest-v5",
+}
+MUJOCO_TASKS: dict[str, str] = {
+    "halfcheetah": "HalfCheetah-v5",
+    "hopper": "Hopper-v5",
+    "walker2d": "Walker2d-v5",
+}
+SUITES: dict[str, dict[str, str]] = {"atari": ATARI_GAMES, "mujoco": MUJOCO_TASKS}
+
+
+@dataclass(frozen=True)
+class AtariProtocol:
+    """The Atari evaluation protocol; `name` changes whenever a field's meaning changes."""
+
+    name: str = "atari-dt-v1"
+    frame_skip: int = 4  # agent acts every 4th frame; observation is the max of the last two
+    screen_size: int = 84  # grayscale frames resized to 84x84
+    frame_stack: int = 4  # the agent sees the last 4 processed frames
+    sticky_action_probability: float = 0.0  # sticky actions off, as in the DT paper
+    noop_max: int = 30  # up to 30 random no-ops at reset
+    terminal_on_life_loss: bool = False  # full-game episodes
+    max_episode_frames: int = 108_000  # 30 minutes of play at 60 fps
+
+
+@dataclass(frozen=True)
+class MujocoProtocol:
+    name: str = "mujoco-v5-v1"
+    max_episode_steps: int = 1000
+
+
+Protocol = AtariProtocol | MujocoProtocol
+
+
+def protocol_for(suite: str, overrides: dict[str, Any] | None = None) -> Protocol:
+    """The suite's protocol. A preset's overrides show in the name, e.g.
+    `atari-dt-v1[max_episode_frames=27000]`, so no result passes for the unmodified protocol."""
+    base: Protocol = AtariProtocol() if suite == "atari" else MujocoProtocol()
+    changed = {k: v for k, v in (overrides or {}).items() if getattr(base, k) != v}
+    if not changed:
+        return base
+    label = ",".join(f"{k}={v}" for k, v in sorted(changed.items()))
+    return dataclasses.replace(base, name=f"{base.name}[{label}]", **changed)
+
+
+def protocol_from_record(record: dict[str, Any]) -> Protocol:
+    """The protocol a run recorded (its config.json `protocol`)."""
+    cls = AtariProtocol if record["name"].startswith("atari") else MujocoProtocol
+    return cls(**record)
+
+
+def _register_ale() -> None:
+    # gymnasium 1.0.0's register_envs(ale_py) registers nothing (FACTS.md section 7).
+    if "ALE/Pong-v5" not in gym.registry:
+        from ale_py import registration
+
+        registration.register_v5_envs()
+
+
+def make_env(suite: str, env: str, protocol: Protocol, stack: bool = True, **kwargs: Any) -> gym.Env:
+    """One environment under the protocol.
+
+    Atari observations are uint8 (4, 84, 84) when `stack`, else single frames (1, 84, 84) as the
+    datasets store them. `kwargs` go to gym.make (e.g. render_mode for MuJoCo).
+    """
+    if suite == "atari":
+        assert isinstance(protocol, AtariProtocol)
+        _register_ale()
+        raw = gym.make(
+            ATARI_GAMES[env],
+            frameskip=1,
+            repeat_action_probability=protocol.sticky_action_probability,
+            full_action_space=False,
+            max_num_frames_per_episode=protocol.max_episode_frames,
+            **kwargs,
+        )
+        wrapped: gym.Env = gym.wrappers.AtariPreprocessing(
+            raw,
+            noop_max=protocol.noop_max,
+            frame_skip=protocol.frame_skip,
+            screen_size=protocol.screen_size,
+            terminal_on_life_loss=protocol.terminal_on_life_loss,
+            grayscale_obs=True,
+            grayscale_newaxis=False,
+            scale_obs=False,
+        )
+        if stack:
+            return gym.wrappers.FrameStackObservation(wrapped, protocol.frame_stack)
+        return gym.wrappers.ReshapeObservation(wrapped, (1, protocol.screen_size, protocol.screen_size))
+    assert isinstance(protocol, MujocoProtocol)
+    return gym.make(MUJOCO_TASKS[env], max_episode_steps=protocol.max_episode_steps, **kwargs)
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """What an algorithm needs to know about an environment before training."""
+
+    suite: str
+    env: str
+    observation_shape: tuple[int, ...]
+    discrete: bool
+    action_size: int  # number of actions (discrete) or action dimensions (continuous)
+    action_meanings: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, suite: str, env: str, protocol: Protocol) -> EnvSpec:
+        e = make_env(suite, env, protocol)
+        try:
+            space = e.action_space
+            discrete = isinstance(space, gym.spaces.Discrete)
+            meanings: tuple[str, ...] = ()
+            if suite == "atari":
+                meanings = tuple(e.unwrapped.get_action_meanings())  # type: ignore[attr-defined]
+            return cls(
+                suite=suite,
+                env=env,
+                observation_shape=tuple(e.observation_space.shape or ()),
+                discrete=discrete,
+                action_size=int(space.n) if discrete else int(np.prod(space.shape)),  # type: ignore[attr-defined]
+                action_meanings=meanings,
+            )
+        finally:
+            e.close()

@@ -1,0 +1,90 @@
+"""The evaluate stage: many episodes at once, one policy call per step for all of them.
+
+d3rlpy evaluates one episode at a time, calling the network once per step per episode. Here the
+`n` episodes of an evaluation run side by side in `n` environments (a synchronous vector of
+envs without auto-reset, so finished episodes stop costing anything) and the policy sees one
+batch of the live ones per step.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from benchmark import envs, io, paths
+from benchmark.algorithms import BatchPolicy
+from benchmark.training import load_checkpoint, seed_everything
+
+log = logging.getLogger(__name__)
+
+
+def run_episodes(
+    policy: BatchPolicy,
+    make_env: Callable[[], gym.Env],
+    episodes: int,
+    seed: int,
+    target_return: float | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Returns and lengths of `episodes` episodes; episode i's env is seeded with seed + i."""
+    pool = [make_env() for _ in range(episodes)]
+    observations = [env.reset(seed=seed + i)[0] for i, env in enumerate(pool)]
+    policy.reset(episodes, target_return)
+    returns = np.zeros(episodes)
+    lengths = np.zeros(episodes, dtype=np.int64)
+    last_rewards = np.zeros(episodes)
+    live = np.ones(episodes, dtype=bool)
+    with tqdm(total=episodes, desc="episodes", mininterval=10) as progress:
+        while live.any():
+            ids = np.flatnonzero(live)
+            actions = policy.act(np.stack([observations[i] for i in ids]), last_rewards[ids], ids)
+            for i, action in zip(ids, actions, strict=True):
+                observations[i], reward, terminated, truncated, _ = pool[i].step(action)
+                returns[i] += reward
+                lengths[i] += 1
+                last_rewards[i] = reward
+                if terminated or truncated:
+                    live[i] = False
+                    progress.update(1)
+    for env in pool:
+        env.close()
+    return returns, lengths
+
+
+def evaluate(run: str) -> None:
+    """Evaluate every checkpoint of a run; write results/runs/<run>/eval.csv."""
+    run_dir = paths.run_dir(run)
+    spec = io.read_json(run_dir / "config.json")
+    manifest = io.read_json(paths.checkpoint_dir(run) / "checkpoints.json")
+    key = spec["key"]
+    seed_everything(key["seed"], spec["torch_threads"])
+    protocol = envs.protocol_from_record(spec["protocol"])
+    episodes = spec["evaluation"]["episodes"]
+    rows = []
+    for checkpoint in manifest["checkpoints"]:
+        started = time.time()
+        algorithm = load_checkpoint(spec, Path(checkpoint["path"]))
+        returns, lengths = run_episodes(
+            algorithm.policy(),
+            lambda: envs.make_env(key["suite"], key["env"], protocol),
+            episodes,
+            seed=1000 * key["seed"],
+            target_return=spec["target_return"],
+        )
+        wall = time.time() - started
+        log.info(
+            "run %s step %d: return %.1f +- %.1f over %d episodes (%.0f s)",
+            run, checkpoint["train_step"], returns.mean(), returns.std(), episodes, wall,
+        )
+        rows += [
+            {"train_step": checkpoint["train_step"], "episode": i, "return": float(r), "length": int(n), "eval_wall_s": round(wall, 2)}
+            for i, (r, n) in enumerate(zip(returns, lengths, strict=True))
+        ]
+    io.write_csv(run_dir / "eval.csv", pd.DataFrame(rows))

@@ -1,0 +1,33 @@
+"""Every path of the suite, built here from the run key and nowhere else.
+
+`results/` holds what a reader needs (small, committed); `resources/` holds what machines need
+(datasets, checkpoints; ignored by git). Patterns use Snakemake's wildcard syntax.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESULTS = Path("results")
+RESOURCES = Path("resources")
+
+RUN = "{suite}/{env}/{dataset}/{algorithm}/seed{seed}"
+DATASET = "{suite}/{env}/{dataset}"
+
+
+def dataset_dir(suite: str = "{suite}", env: str = "{env}", dataset: str = "{dataset}") -> Path:
+    return RESOURCES / "datasets" / DATASET.format(suite=suite, env=env, dataset=dataset)
+
+
+def run_dir(run: str = RUN) -> Path:
+    return RESULTS / "runs" / run
+
+
+def checkpoint_dir(run: str = RUN) -> Path:
+    return RESOURCES / "checkpoints" / run
+
+
+
+SCORES = RESULTS / "scores.csv"
+TABLES = RESULTS / "tables"
+FIGURES = RESULTS / "figures"

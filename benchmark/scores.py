@@ -1,0 +1,89 @@
+"""Score normalisation: one table per suite, each with its source.
+
+Atari: the Decision Transformer paper's "gamer-normalised" score (arXiv 2106.01345, Table 1
+caption; constants from DreamerV2's gamer table): 100 * (score - random) / (gamer - random).
+MuJoCo: D4RL's normalised score (d4rl/infos.py REF_MIN_SCORE / REF_MAX_SCORE, shared by all
+v1/v2 gym-mujoco datasets): 100 * (score - min) / (max - min).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from benchmark import io, paths
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    table: str  # recorded in every result row as `normalizer`
+    low: float  # the score mapped to 0
+    high: float  # the score mapped to 100
+
+    def __call__(self, raw: float) -> float:
+        return 100.0 * (raw - self.low) / (self.high - self.low)
+
+
+ATARI_GAMER = "dt-paper-gamer"
+D4RL = "d4rl-ref"
+
+# (random, gamer) from the DT paper's normalisation.
+_ATARI: dict[str, tuple[float, float]] = {
+    "breakout": (2.0, 30.0),
+    "qbert": (164.0, 13455.0),
+    "pong": (-21.0, 15.0),
+    "seaquest": (68.0, 42055.0),
+}
+# (REF_MIN_SCORE, REF_MAX_SCORE) from d4rl/infos.py.
+_D4RL: dict[str, tuple[float, float]] = {
+    "halfcheetah": (-280.178953, 12135.0),
+    "hopper": (-20.272305, 3234.3),
+    "walker2d": (1.629008, 4592.3),
+}
+
+NORMALIZERS: dict[str, dict[str, Normalizer]] = {
+    "atari": {g: Normalizer(ATARI_GAMER, lo, hi) for g, (lo, hi) in _ATARI.items()},
+    "mujoco": {t: Normalizer(D4RL, lo, hi) for t, (lo, hi) in _D4RL.items()},
+}
+
+
+def normalizer(suite: str, env: str) -> Normalizer:
+    return NORMALIZERS[suite][env]
+
+
+def score_run(run: str) -> dict[str, Any]:
+    """metrics.json of a run: raw and normalised returns, final (last evaluation) and best
+    (max over evaluations of the mean return), with what produced them."""
+    run_dir = paths.run_dir(run)
+    spec = io.read_json(run_dir / "config.json")
+    evaluations = pd.read_csv(run_dir / "eval.csv")
+    train_log = pd.read_csv(run_dir / "train_log.csv")
+    key = spec["key"]
+    normalize = normalizer(key["suite"], key["env"])
+    per_step = evaluations.groupby("train_step")["return"].mean().sort_index()
+    final_step, best_step = int(per_step.index[-1]), int(per_step.idxmax())
+    eval_wall = evaluations.groupby("train_step")["eval_wall_s"].first().sum()
+    metrics = {
+        **key,
+        "preset": spec["preset"],
+        "train_steps": int(train_log["train_step"].max()),
+        "final_step": final_step,
+        "raw_final": float(per_step[final_step]),
+        "norm_final": normalize(float(per_step[final_step])),
+        "best_step": best_step,
+        "raw_best": float(per_step[best_step]),
+        "norm_best": normalize(float(per_step[best_step])),
+        "episodes": int((evaluations["train_step"] == final_step).sum()),
+        "normalizer": normalize.table,
+        "protocol": spec["protocol"]["name"],
+        "pretrained": spec["pretrained"],
+        "dataset_sha256": spec["dataset_sha256"],
+        "git_sha": spec["provenance"]["git_sha"],
+        "train_wall_s": float(train_log["wall_s"].max()),
+        "eval_wall_s": float(eval_wall),
+        "wall_s": float(train_log["wall_s"].max() + eval_wall),
+    }
+    io.write_json(run_dir / "metrics.json", metrics)
+    return metrics

@@ -1,0 +1,75 @@
+"""The train stage: one run = one algorithm on one dataset with one seed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchmark import algorithms, datasets, envs, io, paths, provenance
+from benchmark.algorithms import Budget
+
+log = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int, threads: int) -> None:
+    """Same seed twice on CPU gives identical numbers (d3rlpy seeds python, numpy and torch)."""
+    import d3rlpy
+
+    torch.set_num_threads(threads)
+    d3rlpy.seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def environment_spec(spec: dict[str, Any]) -> envs.EnvSpec:
+    suite, env = spec["key"]["suite"], spec["key"]["env"]
+    return envs.EnvSpec.of(suite, env, envs.protocol_from_record(spec["protocol"]))
+
+
+def budget_of(spec: dict[str, Any]) -> Budget:
+    return Budget(**spec["training"])
+
+
+def train(spec: dict[str, Any]) -> None:
+    """Train one run; write its config.json and train_log.csv, and checkpoints + manifest."""
+    key = spec["key"]
+    run, seed = spec["run"], key["seed"]
+    run_dir, checkpoint_dir = paths.run_dir(run), paths.checkpoint_dir(run)
+    seed_everything(seed, spec["torch_threads"])
+    data_spec = spec["dataset"]
+    data = datasets.load(paths.dataset_dir(data_spec["suite"], data_spec["env"], data_spec["name"]))
+    log.info("run %s: %d transitions, dataset sha256 %s", run, len(data.rewards), data.sha256)
+
+    env_spec = environment_spec(spec)
+    budget = budget_of(spec)
+    algorithm = algorithms.get(key["algorithm"])(env_spec, spec["hyperparameters"], budget, seed)
+    io.write_json(
+        run_dir / "config.json",
+        {
+            **spec,
+            "pretrained": algorithm.pretrained,
+            "dataset_sha256": data.sha256,
+            "provenance": provenance.record(),
+        },
+    )
+
+    checkpoints: list[dict[str, Any]] = []
+    started = time.time()
+
+    def keep(step: int, trained: Any) -> None:
+        path = checkpoint_dir / f"step{step:08d}.pt"
+        trained.save(path)
+        checkpoints.append({"train_step": step, "path": str(path), "wall_s": round(time.time() - started, 2)})
+        log.info("run %s: checkpoint at step %d (%.0f s)", run, step, time.time() - started)
+
+    algorithm.fit(data, budget, run_dir, keep)
+    io.write_json(checkpoint_dir / "checkpoints.json", {"run": run, "checkpoints": checkpoints})
+
+
+def load_checkpoint(spec: dict[str, Any], path: Path) -> Any:
+    key = spec["key"]
+    cls = algorithms.get(key["algorithm"])
+    return cls.load(path, environment_spec(spec), spec["hyperparameters"], budget_of(spec), key["seed"])

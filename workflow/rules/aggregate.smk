@@ -1,0 +1,18 @@
+# One row per run in results/scores.csv, rebuilt whole from the metrics files.
+
+
+rule aggregate:
+    input:
+        all_runs(str(paths.run_dir() / "metrics.json")),
+    output:
+        str(paths.SCORES),
+    log:
+        "results/logs/aggregate.log",
+    benchmark:
+        "results/benchmarks/aggregate.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "{PYTHON} -m benchmark aggregate {input:q} > {log} 2>&1"

@@ -1,0 +1,47 @@
+# Config validation and grid expansion: the only place that turns a preset into jobs.
+import json
+import sys
+
+from snakemake.utils import min_version, validate
+
+from benchmark import config as presets
+from benchmark import paths
+from benchmark.datasets import CARD, FIELDS
+
+min_version("9.0")
+
+# Names (games, algorithms, hyperparameters) first: one line naming the key and what is allowed.
+presets.validate(config)
+validate(config, "../schemas/config.schema.yaml")
+
+PYTHON = sys.executable
+GRID = presets.grid(config)
+RUN = paths.RUN
+
+
+wildcard_constraints:
+    suite="atari|mujoco",
+    seed=r"\d+",
+    env=r"[a-z0-9]+",
+    dataset=r"[A-Za-z0-9_.\-]+",
+    algorithm=r"[A-Za-z0-9_\-]+",
+
+
+def run_key(wildcards):
+    return presets.RunKey(
+        wildcards.suite, wildcards.env, wildcards.dataset, wildcards.algorithm, int(wildcards.seed)
+    )
+
+
+def run_spec_json(wildcards):
+    return json.dumps(presets.run_spec(config, run_key(wildcards)), separators=(",", ":"))
+
+
+def dataset_spec_json(wildcards):
+    spec = presets.dataset_spec(config, wildcards.suite, wildcards.env, wildcards.dataset)
+    return json.dumps(spec, separators=(",", ":"))
+
+
+def all_runs(pattern):
+    """`pattern` (with the run wildcards) for every run of the grid."""
+    return [pattern.format(**vars(key)) for key in GRID]

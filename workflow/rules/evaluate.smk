@@ -1,0 +1,21 @@
+# Every checkpoint of a run, many episodes at once (benchmark.evaluation).
+
+
+rule evaluate:
+    input:
+        config=str(paths.run_dir() / "config.json"),
+        checkpoints=str(paths.checkpoint_dir() / "checkpoints.json"),
+    output:
+        str(paths.run_dir() / "eval.csv"),
+    params:
+        run=RUN,
+    log:
+        f"results/logs/evaluate/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/evaluate/{RUN}.tsv"
+    threads: config.get("torch_threads", 1)
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    shell:
+        "{PYTHON} -m benchmark evaluate --run {params.run:q} > {log} 2>&1"

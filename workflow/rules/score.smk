@@ -1,0 +1,22 @@
+# Raw and normalised scores of one run, final and best (benchmark.scores).
+
+
+rule score:
+    input:
+        config=str(paths.run_dir() / "config.json"),
+        train_log=str(paths.run_dir() / "train_log.csv"),
+        evaluations=str(paths.run_dir() / "eval.csv"),
+    output:
+        str(paths.run_dir() / "metrics.json"),
+    params:
+        run=RUN,
+    log:
+        f"results/logs/score/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/score/{RUN}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "{PYTHON} -m benchmark score --run {params.run:q} > {log} 2>&1"

@@ -1,0 +1,22 @@
+# One job per run: the algorithm is looked up by name in the registry (baselines/, more3s/).
+
+
+rule train:
+    input:
+        card=str(paths.dataset_dir() / CARD),
+    output:
+        config=str(paths.run_dir() / "config.json"),
+        train_log=str(paths.run_dir() / "train_log.csv"),
+        checkpoints=str(paths.checkpoint_dir() / "checkpoints.json"),
+    params:
+        spec=run_spec_json,
+    log:
+        f"results/logs/train/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/train/{RUN}.tsv"
+    threads: config.get("torch_threads", 1)
+    resources:
+        mem_mb=6000,
+        runtime=240,
+    shell:
+        "{PYTHON} -m benchmark train --spec {params.spec:q} > {log} 2>&1"
