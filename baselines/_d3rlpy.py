@@ -81,7 +81,9 @@ class D3rlpyBaseline:
         io.atomic_write(path, self.algo.impl.save_model)
 
     @classmethod
-    def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int) -> D3rlpyBaseline:
+    def load(
+        cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int
+    ) -> D3rlpyBaseline:
         baseline = cls(spec, hyperparameters, budget, seed)
         config = LearnableConfigWithShape.deserialize(path.with_suffix(".json").read_text())
         baseline.algo = config.create(device=DEVICE)
@@ -174,6 +176,7 @@ class DecisionTransformerPolicy:
     def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
         impl = self.algo.impl
         config = self.algo.config
+        impl.modules.set_eval()  # as d3rlpy's predict: no dropout, inference token layout
         pad_action = 0 if self.discrete else np.zeros(impl.action_size, np.float32)
         if observations.dtype == np.float64:  # gymnasium's MuJoCo observations
             observations = observations.astype(np.float32)
@@ -244,5 +247,3 @@ class _History:
         timesteps = np.concatenate([np.zeros(pad, np.int64), np.asarray(self.timesteps)])
         masks = np.concatenate([np.zeros(pad, np.float32), np.ones(length, np.float32)])
         return obs, actions.astype(np.float32), rtg, timesteps, masks
-
-

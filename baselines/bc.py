@@ -7,7 +7,7 @@ Atari BC is its transformer without returns; this one is d3rlpy's Nature-CNN / M
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import d3rlpy
 
@@ -32,7 +32,7 @@ class MujocoHyperparameters:
 
 @register("bc")
 class BehaviourCloning(D3rlpyBaseline):
-    PUBLISHED = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
+    PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
 
     def make_config(self, data: OfflineDataset | None) -> Any:
         hp = self.hyperparameters

@@ -9,7 +9,7 @@ actor lr 1e-4, critic lr 3e-4, fixed conservative weight, batch 256.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import d3rlpy
 
@@ -41,7 +41,7 @@ class MujocoHyperparameters:
 
 @register("cql")
 class ConservativeQLearning(D3rlpyBaseline):
-    PUBLISHED = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
+    PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
 
     def make_config(self, data: OfflineDataset | None) -> Any:
         hp = self.hyperparameters

@@ -12,7 +12,7 @@ AdamW lr 1e-4 wd 1e-4, clip 0.25, 10k warm-up steps, standardised states, return
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import d3rlpy
 import numpy as np
@@ -52,7 +52,7 @@ class MujocoHyperparameters:
 
 @register("dt")
 class DecisionTransformer(D3rlpyBaseline):
-    PUBLISHED = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
+    PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
 
     def make_config(self, data: OfflineDataset | None) -> Any:
         hp = self.hyperparameters

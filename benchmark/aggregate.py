@@ -14,10 +14,28 @@ import pandas as pd
 from benchmark import io, paths
 
 COLUMNS = [
-    "suite", "env", "dataset", "algorithm", "seed", "preset", "train_steps",
-    "raw_final", "norm_final", "final_step", "raw_best", "norm_best", "best_step", "episodes",
-    "normalizer", "protocol", "pretrained", "dataset_sha256", "git_sha",
-    "train_wall_s", "eval_wall_s", "wall_s",
+    "suite",
+    "env",
+    "dataset",
+    "algorithm",
+    "seed",
+    "preset",
+    "train_steps",
+    "raw_final",
+    "norm_final",
+    "final_step",
+    "raw_best",
+    "norm_best",
+    "best_step",
+    "episodes",
+    "normalizer",
+    "protocol",
+    "pretrained",
+    "dataset_sha256",
+    "git_sha",
+    "train_wall_s",
+    "eval_wall_s",
+    "wall_s",
 ]
 KEY = ["suite", "env", "dataset", "algorithm", "seed"]
 

@@ -98,17 +98,14 @@ def _discover() -> None:
 
 
 def registry() -> dict[str, type]:
-    if not _REGISTRY:
-        _discover()
+    _discover()  # imports are cached: cheap after the first call
     return dict(_REGISTRY)
 
 
 def get(name: str) -> type:
     algorithms = registry()
     if name not in algorithms:
-        raise BenchmarkError(
-            f"unknown algorithm {name!r}; registered: {', '.join(sorted(algorithms))}"
-        )
+        raise BenchmarkError(f"unknown algorithm {name!r}; registered: {', '.join(sorted(algorithms))}")
     return algorithms[name]
 
 

@@ -127,4 +127,3 @@ def sac_replay_episodes(task: str, transitions: int, seed: int, log_dir: Path, u
         )
         for ep in buffer.episodes
     ]
-

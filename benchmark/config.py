@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 import jsonschema
@@ -40,13 +40,14 @@ def _schema_error_line(error: jsonschema.ValidationError) -> str:
         prefix = f"{key}." if error.absolute_path else ""
         return f"config key '{prefix}{extra[0]}': unknown key; allowed: {allowed}"
     if error.validator == "enum":
-        return f"config key '{key}': {error.instance!r} is not allowed; allowed: {', '.join(map(str, error.validator_value))}"
+        allowed = ", ".join(map(str, error.validator_value))
+        return f"config key '{key}': {error.instance!r} is not allowed; allowed: {allowed}"
     return f"config key '{key}': {error.message}"
 
 
 def validate(config: dict[str, Any]) -> dict[str, Any]:
     """Raise BenchmarkError (one line) unless the preset is valid; return it with defaults."""
-    validator = jsonschema.Draft7Validator(load_schema())
+    validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
         raise BenchmarkError(_schema_error_line(errors[0]))
@@ -82,18 +83,47 @@ def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: st
     if dataset["source"] == "generated":
         generator = dataset.get("generator")
         if generator is None:
-            raise BenchmarkError(f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(_GENERATED_KEYS)}")
+            raise BenchmarkError(
+                f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(_GENERATED_KEYS)}"
+            )
         if _GENERATOR_SUITE[generator] != suite:
-            raise BenchmarkError(f"config key '{key}.generator': {generator!r} generates {_GENERATOR_SUITE[generator]} data, not {suite}")
+            raise BenchmarkError(
+                f"config key '{key}.generator': {generator!r} generates {_GENERATOR_SUITE[generator]} data, not {suite}"
+            )
         required = _GENERATED_KEYS[generator]
         missing = sorted(required - set(dataset))
         if missing:
             raise BenchmarkError(f"config key '{key}.{missing[0]}': required by generator {generator!r}")
     else:
+        # Mirror sources (benchmark.importers): the suite each feeds and the keys each reads.
+        source = dataset["source"]
+        source_suite = {"dqn-replay": "atari", "d4rl": "mujoco"}[source]
+        keys = {"source", "seed", "path"}
+        if source == "dqn-replay":
+            keys |= {"transitions", "run", "num_buffers", "last_checkpoint", "trajectories_per_buffer"}
+        if source_suite != suite:
+            raise BenchmarkError(f"config key '{key}.source': {source!r} holds {source_suite} data, not {suite}")
+        unused = sorted(set(dataset) - keys)
+        if unused:
+            raise BenchmarkError(
+                f"config key '{key}.{unused[0]}': not used by source {source!r}; allowed: {', '.join(sorted(keys))}"
+            )
         if "path" not in dataset:
-            raise BenchmarkError(f"config key '{key}.path': required for source {dataset['source']!r}")
+            raise BenchmarkError(f"config key '{key}.path': required for source {source!r}")
+        try:
+            dataset["path"].format(env="env")
+        except (KeyError, IndexError, ValueError) as error:
+            raise BenchmarkError(
+                f"config key '{key}.path': {dataset['path']!r}: only {{env}} is substituted ({error!r})"
+            ) from error
         if not mirror:
-            raise BenchmarkError(f"config key 'mirror': required by dataset '{key}' (source {dataset['source']!r})")
+            raise BenchmarkError(f"config key 'mirror': required by dataset '{key}' (source {source!r})")
+        last = dataset.get("last_checkpoint", 49)  # benchmark.importers.DT_1PCT_DEFAULTS
+        if dataset.get("num_buffers", 50) > last + 1:
+            raise BenchmarkError(
+                f"config key '{key}.num_buffers': {dataset.get('num_buffers', 50)} is more than the "
+                f"{last + 1} checkpoints 0..{last} (last_checkpoint)"
+            )
 
 
 def load(path: Path | str) -> dict[str, Any]:

@@ -201,47 +201,54 @@ def concatenate(episodes: Iterable[Any]) -> dict[str, np.ndarray]:
 
 
 def generate(spec: dict[str, Any], folder: Path, log_dir: Path) -> OfflineDataset:
-    """Make a dataset from its preset spec (suite, env, source, generator options, seed)."""
-    from benchmark import behaviour, envs, scores
+    """Make a dataset from its preset spec: generated here, or imported from the mirror."""
+    from benchmark import envs, importers, scores
 
     started = time.time()
-    suite, env, options = spec["suite"], spec["env"], spec["options"]
+    suite, env = spec["suite"], spec["env"]
     env_spec = envs.EnvSpec.of(suite, env, envs.protocol_for(suite))
-    if spec["source"] != "generated":
-        raise BenchmarkError(
-            f"dataset {spec['name']!r} of {suite}/{env}: source {spec['source']!r} is read from the "
-            "mirror by its importer, not generated"
-        )
+    if spec["source"] == "generated":
+        arrays, details = _generate(spec, log_dir)
+    else:
+        arrays, details = importers.import_dataset(spec, env_spec)
     card: dict[str, Any] = {
         "suite": suite,
         "env": env,
         "name": spec["name"],
-        "source": "generated",
-        "generator": options["generator"],
-        "options": options,
+        "source": spec["source"],
+        "options": spec["options"],
         "seed": spec["seed"],
         "action_size": env_spec.action_size,
         "action_meanings": list(env_spec.action_meanings),
+        **details,
+        "wall_s": round(time.time() - started, 1),
     }
+    # Clipped rewards (DQN-Replay) give clipped returns: normalising them by game scores would
+    # put a wrong number on the card, so none is written.
+    normalize = None if details.get("rewards_clipped") else scores.normalizer(suite, env)
+    return write(folder, arrays, card, normalize)
+
+
+def _generate(spec: dict[str, Any], log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Run the preset's behaviour generator; the arrays and what the card says of them."""
+    from benchmark import behaviour
+
+    env, options, seed = spec["env"], spec["options"], spec["seed"]
+    details: dict[str, Any] = {"generator": options["generator"]}
     if options["generator"] == "scripted":
         played = list(
             behaviour.scripted_atari_episodes(
-                env, options["transitions"], options["epsilons"], spec["seed"], options["max_episode_frames"]
+                env, options["transitions"], options["epsilons"], seed, options["max_episode_frames"]
             )
         )
         episodes = [episode for episode, _ in played]
-        card["behaviour"] = (
+        details["behaviour"] = (
             "RAM-reading scripted paddle controller, epsilon-random mixture"
             if env in behaviour.SCRIPTS
             else f"uniform random (no scripted controller for {env})"
         )
-        card["episode_epsilons"] = [epsilon for _, epsilon in played]
-    elif options["generator"] == "sac-replay":
-        episodes = behaviour.sac_replay_episodes(
-            env, options["transitions"], spec["seed"], log_dir, options["update_interval"]
-        )
-        card["behaviour"] = "replay buffer of SAC (d3rlpy) learning online"
+        details["episode_epsilons"] = [epsilon for _, epsilon in played]
     else:
-        raise BenchmarkError(f"dataset {spec['name']!r}: unknown generator {options['generator']!r}")
-    card["wall_s"] = round(time.time() - started, 1)
-    return write(folder, concatenate(episodes), card, scores.normalizer(suite, env))
+        episodes = behaviour.sac_replay_episodes(env, options["transitions"], seed, log_dir, options["update_interval"])
+        details["behaviour"] = "replay buffer of SAC (d3rlpy) learning online"
+    return concatenate(episodes), details

@@ -70,7 +70,7 @@ def protocol_from_record(record: dict[str, Any]) -> Protocol:
 
 
 def _register_ale() -> None:
-    # gymnasium 1.0.0's register_envs(ale_py) registers nothing (FACTS.md section 7).
+    # gymnasium 1.0.0's register_envs(ale_py) registers nothing.
     if "ALE/Pong-v5" not in gym.registry:
         from ale_py import registration
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -81,10 +80,21 @@ def evaluate(run: str) -> None:
         wall = time.time() - started
         log.info(
             "run %s step %d: return %.1f +- %.1f over %d episodes (%.0f s)",
-            run, checkpoint["train_step"], returns.mean(), returns.std(), episodes, wall,
+            run,
+            checkpoint["train_step"],
+            returns.mean(),
+            returns.std(),
+            episodes,
+            wall,
         )
         rows += [
-            {"train_step": checkpoint["train_step"], "episode": i, "return": float(r), "length": int(n), "eval_wall_s": round(wall, 2)}
+            {
+                "train_step": checkpoint["train_step"],
+                "episode": i,
+                "return": float(r),
+                "length": int(n),
+                "eval_wall_s": round(wall, 2),
+            }
             for i, (r, n) in enumerate(zip(returns, lengths, strict=True))
         ]
     io.write_csv(run_dir / "eval.csv", pd.DataFrame(rows))

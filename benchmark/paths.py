@@ -27,7 +27,6 @@ def checkpoint_dir(run: str = RUN) -> Path:
     return RESOURCES / "checkpoints" / run
 
 
-
 SCORES = RESULTS / "scores.csv"
 TABLES = RESULTS / "tables"
 FIGURES = RESULTS / "figures"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from benchmark import io, paths  # noqa: E402
+from benchmark import io, paths
 
 GROUP = ["suite", "env", "dataset", "algorithm"]
 
@@ -44,7 +41,8 @@ def summary_markdown(table: pd.DataFrame, normalizers: dict[str, str]) -> str:
         "final = the last evaluation; best = the best evaluation (max over checkpoints of the mean",
         "return). Normalisers: " + ", ".join(f"{s}: `{n}`" for s, n in sorted(normalizers.items())) + ".",
         "",
-        "| suite | env | dataset | algorithm | seeds | final (norm.) | best (norm.) | raw final | steps | pretrained | protocol |",
+        "| suite | env | dataset | algorithm | seeds | final (norm.) | best (norm.) | raw final | steps "
+        "| pretrained | protocol |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table.itertuples():
@@ -57,23 +55,33 @@ def summary_markdown(table: pd.DataFrame, normalizers: dict[str, str]) -> str:
 
 
 def scores_figure(scores: pd.DataFrame, out: Path) -> None:
-    """Per env: bars of the mean normalised final score per algorithm, seeds as dots."""
+    """Per env and dataset: the mean normalised final score per algorithm (bar, with the std over
+    seeds) and every seed (dot)."""
     scores = scores.assign(task=scores["env"] + "\n" + scores["dataset"])
     algorithms = sorted(scores["algorithm"].unique())
-    palette = dict(zip(algorithms, sns.color_palette("colorblind", len(algorithms)), strict=True))
     tasks = sorted(scores["task"].unique())
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * len(tasks) + 1.5), 3.6))
-    sns.barplot(scores, x="task", y="norm_final", hue="algorithm", order=tasks, hue_order=algorithms,
-                palette=palette, errorbar=None, alpha=0.8, ax=ax)
-    sns.stripplot(scores, x="task", y="norm_final", hue="algorithm", order=tasks, hue_order=algorithms,
-                  palette=palette, dodge=True, color="black", size=3, legend=False, ax=ax)
+    layout = {
+        "data": scores,
+        "x": "task",
+        "y": "norm_final",
+        "hue": "algorithm",
+        "order": tasks,
+        "hue_order": algorithms,
+        "palette": dict(zip(algorithms, sns.color_palette("colorblind", len(algorithms)), strict=True)),
+    }
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.8 * len(tasks) + 2.5), 3.8))
+    sns.barplot(**layout, errorbar="sd", alpha=0.6, capsize=0.1, err_kws={"linewidth": 1}, ax=ax)
+    sns.stripplot(**layout, dodge=True, size=4, edgecolor="black", linewidth=0.5, legend=False, ax=ax)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel("")
-    ax.set_ylabel("normalised score, final (0 = random, 100 = reference)")
-    ax.set_title(f"Final scores, {scores['seed'].nunique()} seeds (dots), mean (bars)")
-    ax.legend(title="algorithm", fontsize=8, title_fontsize=8, frameon=False)
+    ax.set_ylabel("normalised score (final)")
+    ax.set_title(
+        f"0 = random, 100 = reference; bars: mean ± std over {scores['seed'].nunique()} seeds (dots)", fontsize=9
+    )
+    ax.legend(
+        title="algorithm", fontsize=8, title_fontsize=8, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left"
+    )
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
     io.atomic_write(out, lambda f: fig.savefig(f, format="png", dpi=150))
     plt.close(fig)
 

@@ -14,5 +14,7 @@ rule aggregate:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../../environment.yml"
     shell:
-        "{PYTHON} -m benchmark aggregate {input:q} > {log} 2>&1"
+        "python -m benchmark aggregate {input:q} > {log} 2>&1"

@@ -1,5 +1,6 @@
 # Config validation and grid expansion: the only place that turns a preset into jobs.
 import json
+import os
 import sys
 
 from snakemake.utils import min_version, validate
@@ -10,11 +11,19 @@ from benchmark.datasets import CARD, FIELDS
 
 min_version("9.0")
 
-# Names (games, algorithms, hyperparameters) first: one line naming the key and what is allowed.
-presets.validate(config)
-validate(config, "../schemas/config.schema.yaml")
+# A bad preset stops here, before any job, with one line naming the key and what is allowed.
+try:
+    presets.validate(config)
+except presets.BenchmarkError as error:
+    sys.exit(f"error: {error}")
+validate(config, "../schemas/config.schema.yaml")  # also fills the schema's defaults
 
-PYTHON = sys.executable
+envvars:
+    "PATH",
+
+
+# Jobs run `python -m benchmark ...`: without --use-conda, the Python that runs Snakemake.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 GRID = presets.grid(config)
 RUN = paths.RUN
 

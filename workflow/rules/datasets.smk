@@ -15,5 +15,7 @@ rule dataset:
     resources:
         mem_mb=8000,
         runtime=120,
+    conda:
+        "../../environment.yml"
     shell:
-        "{PYTHON} -m benchmark dataset --spec {params.spec:q} > {log} 2>&1"
+        "python -m benchmark dataset --spec {params.spec:q} > {log} 2>&1"

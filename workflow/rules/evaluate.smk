@@ -17,5 +17,7 @@ rule evaluate:
     resources:
         mem_mb=4000,
         runtime=120,
+    conda:
+        "../../environment.yml"
     shell:
-        "{PYTHON} -m benchmark evaluate --run {params.run:q} > {log} 2>&1"
+        "python -m benchmark evaluate --run {params.run:q} > {log} 2>&1"

@@ -16,5 +16,7 @@ rule report:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../environment.yml"
     shell:
-        "{PYTHON} -m benchmark report > {log} 2>&1"
+        "python -m benchmark report > {log} 2>&1"

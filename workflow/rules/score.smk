@@ -18,5 +18,7 @@ rule score:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../../environment.yml"
     shell:
-        "{PYTHON} -m benchmark score --run {params.run:q} > {log} 2>&1"
+        "python -m benchmark score --run {params.run:q} > {log} 2>&1"

@@ -18,5 +18,7 @@ rule train:
     resources:
         mem_mb=6000,
         runtime=240,
+    conda:
+        "../../environment.yml"
     shell:
-        "{PYTHON} -m benchmark train --spec {params.spec:q} > {log} 2>&1"
+        "python -m benchmark train --spec {params.spec:q} > {log} 2>&1"

@@ -1,0 +1,76 @@
+"""Presets: valid ones expand into the grid; every mistake is one line naming the key."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from conftest import REPO
+
+from benchmark import config
+from benchmark.errors import BenchmarkError
+
+PRESETS = sorted((REPO / "config").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
+def test_shipped_presets_are_valid(preset) -> None:
+    loaded = config.load(preset)
+    assert config.grid(loaded)
+
+
+def test_grid_is_suites_envs_datasets_algorithms_seeds(smoke_config: dict[str, Any]) -> None:
+    keys = config.grid(smoke_config)
+    assert len(keys) == 2 * 1 * 1 * 3 * 2  # (breakout, hopper) x mixed x (cql, bc, dt) x 2 seeds
+    assert len({key.id for key in keys}) == len(keys)
+
+
+def test_run_spec_merges_published_hyperparameters_with_overrides(smoke_config: dict[str, Any]) -> None:
+    key = config.RunKey("atari", "breakout", "mixed", "dt", 0)
+    spec = config.run_spec(smoke_config, key)
+    assert spec["hyperparameters"]["context_size"] == 4  # smoke override
+    assert spec["hyperparameters"]["learning_rate"] == 6e-4  # published default kept
+    assert spec["protocol"]["name"] == "atari-dt-v1[max_episode_frames=4000]"
+    assert spec["training"] == {"steps": 20, "batch_size": 8, "eval_every": 10}
+
+
+def _broken(smoke_config: dict[str, Any], edit) -> dict[str, Any]:
+    broken = copy.deepcopy(smoke_config)
+    edit(broken)
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda c: c.update(sedes=[0]), "config key 'sedes': unknown key; allowed: preset,"),
+        (
+            lambda c: c["suites"]["atari"]["envs"].update(brekout={"target_return": 1}),
+            "config key 'suites.atari.envs.brekout': unknown atari env; allowed: breakout, pong, qbert, seaquest",
+        ),
+        (
+            lambda c: c["algorithms"].update(iqll={}),
+            "config key 'algorithms.iqll': unknown algorithm; registered: bc, cql, dt",
+        ),
+        (
+            lambda c: c["algorithms"]["dt"]["atari"].update(context=3),
+            "config key 'algorithms.dt.atari.context': unknown hyperparameter; allowed:",
+        ),
+        (
+            lambda c: c["suites"]["atari"]["training"].update(steps="many"),
+            "config key 'suites.atari.training.steps': 'many' is not of type 'integer'",
+        ),
+        (lambda c: c["suites"].update(procgen={}), "config key 'suites.procgen': unknown key; allowed: atari, mujoco"),
+        (
+            lambda c: c["suites"]["mujoco"]["datasets"]["mixed"].update(generator="scripted"),
+            "config key 'suites.mujoco.datasets.mixed.generator': 'scripted' generates atari data, not mujoco",
+        ),
+    ],
+)
+def test_bad_preset_fails_with_one_line_naming_the_key(smoke_config: dict[str, Any], edit, expected: str) -> None:
+    with pytest.raises(BenchmarkError) as raised:
+        config.validate(_broken(smoke_config, edit))
+    message = str(raised.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
