@@ -6,3 +6,5 @@ import os
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Progress bars (d3rlpy's too) go to job logs: one update every 10 s, not ten a second.
+os.environ.setdefault("TQDM_MININTERVAL", "10")

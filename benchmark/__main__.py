@@ -12,15 +12,29 @@ import logging
 import sys
 from pathlib import Path
 
-from benchmark import aggregate, config, datasets, evaluation, paths, report, scores, training
+from benchmark import (
+    aggregate,
+    behaviour,
+    config,
+    datasets,
+    evaluation,
+    io,
+    paths,
+    provenance,
+    report,
+    scores,
+    training,
+)
 from benchmark.errors import BenchmarkError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmark")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="stage", required=True)
     make = commands.add_parser("dataset", help="generate (or import) one dataset")
     make.add_argument("--spec", required=True, help="dataset spec as JSON")
+    behave = commands.add_parser("behaviour", help="train one shared behaviour policy (D4RL-style datasets)")
+    behave.add_argument("--spec", required=True, help="behaviour spec as JSON")
     train = commands.add_parser("train", help="train one run")
     train.add_argument("--spec", required=True, help="run spec as JSON")
     for name, help_text in [("evaluate", "evaluate a run's checkpoints"), ("score", "score a run")]:
@@ -28,27 +42,38 @@ def main(argv: list[str] | None = None) -> int:
     collect = commands.add_parser("aggregate", help="metrics.json files -> scores.csv")
     collect.add_argument("metrics", nargs="+", type=Path)
     commands.add_parser("report", help="scores.csv -> tables and figures")
+    readme = commands.add_parser("results-readme", help="write results/README.md for a reference run")
+    readme.add_argument("--command", required=True, help="the exact command that made the results")
+    readme.add_argument("--wall-s", required=True, type=float, help="its wall time in seconds")
     check = commands.add_parser("check-config", help="validate a preset file")
     check.add_argument("preset", type=Path)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout)
     try:
-        if args.command == "dataset":
+        if args.stage == "dataset":
             spec = json.loads(args.spec)
             folder = paths.dataset_dir(spec["suite"], spec["env"], spec["name"])
             datasets.generate(spec, folder, log_dir=folder / "logs")
-        elif args.command == "train":
+        elif args.stage == "behaviour":
+            spec = json.loads(args.spec)
+            # one torch thread per job: more oversubscribes the cores (SAC ran ~10x slower)
+            training.seed_everything(spec["seed"], spec["torch_threads"])
+            behaviour.train_sac(spec["env"], spec["seed"], folder=Path(spec["dir"]), **spec["sac"])
+        elif args.stage == "train":
             training.train(json.loads(args.spec))
-        elif args.command == "evaluate":
+        elif args.stage == "evaluate":
             evaluation.evaluate(args.run)
-        elif args.command == "score":
+        elif args.stage == "score":
             scores.score_run(args.run)
-        elif args.command == "aggregate":
+        elif args.stage == "aggregate":
             aggregate.collect(args.metrics)
-        elif args.command == "report":
+        elif args.stage == "report":
             report.report()
-        elif args.command == "check-config":
+        elif args.stage == "results-readme":
+            text = provenance.results_readme(args.command, args.wall_s, paths.SCORES, paths.RESOURCES / "datasets")
+            io.write_text(paths.RESULTS / "README.md", text)
+        elif args.stage == "check-config":
             config.load(args.preset)
             print(f"{args.preset}: valid")
     except BenchmarkError as error:

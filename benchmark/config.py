@@ -17,7 +17,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from benchmark import algorithms, envs
+from benchmark import algorithms, envs, paths
+from benchmark.behaviour import BEHAVIOUR_CARD
 from benchmark.errors import BenchmarkError
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
@@ -71,11 +72,17 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-_GENERATED_KEYS = {
-    "scripted": {"transitions", "epsilons", "max_episode_frames"},
-    "sac-replay": {"transitions", "update_interval"},
+# Generated datasets: generator -> (suite, required keys, optional keys). `sac` (the shared SAC
+# training: steps, medium_step, update_interval) with the dataset's seed names the behaviour job.
+_GENERATORS: dict[str, tuple[str, set[str], set[str]]] = {
+    "scripted": ("atari", {"transitions", "epsilons"}, {"max_episode_frames"}),
+    "scripted-replay": ("atari", {"transitions", "epsilons"}, {"max_episode_frames"}),
+    "dqn-online": ("atari", {"transitions", "epsilons", "update_interval"}, {"max_episode_frames"}),
+    "random": ("mujoco", {"transitions"}, set()),
+    "sac-medium": ("mujoco", {"transitions", "sac"}, set()),
+    "sac-medium-replay": ("mujoco", {"sac"}, set()),
+    "sac-medium-expert": ("mujoco", {"transitions", "sac"}, set()),
 }
-_GENERATOR_SUITE = {"scripted": "atari", "sac-replay": "mujoco"}
 
 
 def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: str | None) -> None:
@@ -84,16 +91,29 @@ def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: st
         generator = dataset.get("generator")
         if generator is None:
             raise BenchmarkError(
-                f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(_GENERATED_KEYS)}"
+                f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(_GENERATORS)}"
             )
-        if _GENERATOR_SUITE[generator] != suite:
+        generator_suite, required, optional = _GENERATORS[generator]
+        if generator_suite != suite:
             raise BenchmarkError(
-                f"config key '{key}.generator': {generator!r} generates {_GENERATOR_SUITE[generator]} data, not {suite}"
+                f"config key '{key}.generator': {generator!r} generates {generator_suite} data, not {suite}"
             )
-        required = _GENERATED_KEYS[generator]
         missing = sorted(required - set(dataset))
         if missing:
             raise BenchmarkError(f"config key '{key}.{missing[0]}': required by generator {generator!r}")
+        allowed = {"source", "seed", "generator"} | required | optional
+        unused = sorted(set(dataset) - allowed)
+        if unused:
+            raise BenchmarkError(
+                f"config key '{key}.{unused[0]}': not used by generator {generator!r}; "
+                f"allowed: {', '.join(sorted(allowed))}"
+            )
+        sac = dataset.get("sac")
+        if sac and sac["medium_step"] >= sac["steps"]:
+            raise BenchmarkError(
+                f"config key '{key}.sac.medium_step': {sac['medium_step']} must be below sac.steps ({sac['steps']}), "
+                "whose end gives the expert policy"
+            )
     else:
         # Mirror sources (benchmark.importers): the suite each feeds and the keys each reads.
         source = dataset["source"]
@@ -156,8 +176,14 @@ def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> dic
     source = dataset.pop("source")
     seed = dataset.pop("seed", 0)
     path = dataset.pop("path", None)
-    if source == "generated" and dataset.get("generator") == "scripted":
+    if source == "generated" and suite == "atari":
         dataset.setdefault("max_episode_frames", envs.AtariProtocol().max_episode_frames)
+    behaviour = None
+    if "sac" in dataset:
+        # One SAC training per (task, sac settings, seed), shared by every dataset naming the same.
+        sac = dataset["sac"]
+        behaviour_id = f"sac-{sac['steps']}-m{sac['medium_step']}-u{sac['update_interval']}-seed{seed}"
+        behaviour = {"id": behaviour_id, "dir": str(paths.behaviour_dir(suite, env, behaviour_id))}
     return {
         "suite": suite,
         "env": env,
@@ -165,8 +191,31 @@ def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> dic
         "source": source,
         "seed": seed,
         "mirror_path": None if path is None else str(Path(config["mirror"]) / path.format(env=env)),
+        "behaviour": behaviour,
         "options": dataset,
     }
+
+
+def behaviour_spec(config: dict[str, Any], suite: str, env: str, behaviour_id: str) -> dict[str, Any]:
+    """What the behaviour stage needs to train the shared behaviour `behaviour_id` of one env."""
+    for name in config["suites"][suite]["datasets"]:
+        spec = dataset_spec(config, suite, env, name)
+        if spec["behaviour"] and spec["behaviour"]["id"] == behaviour_id:
+            return {
+                "suite": suite,
+                "env": env,
+                "seed": spec["seed"],
+                "sac": spec["options"]["sac"],
+                "torch_threads": config.get("torch_threads", 1),
+                **spec["behaviour"],
+            }
+    raise BenchmarkError(f"behaviour {behaviour_id!r}: no dataset of suites.{suite} is made from it")
+
+
+def behaviour_inputs(config: dict[str, Any], suite: str, env: str, name: str) -> list[str]:
+    """What a dataset job waits for: the card of the shared behaviour it is made from, if any."""
+    behaviour = dataset_spec(config, suite, env, name)["behaviour"]
+    return [str(Path(behaviour["dir"]) / BEHAVIOUR_CARD)] if behaviour else []
 
 
 def run_spec(config: dict[str, Any], key: RunKey) -> dict[str, Any]:

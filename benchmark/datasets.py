@@ -39,6 +39,15 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def verify_sha256(path: Path, expected: str | None) -> None:
+    """Raise (one line naming the file) unless `path` still has the hash its card recorded."""
+    actual = sha256(path)
+    if actual != expected:
+        raise BenchmarkError(
+            f"{path}: sha256 {actual} does not match the card's {expected}; the file changed after it was made"
+        )
+
+
 def dataset_sha256(card: dict[str, Any]) -> str:
     """One hash for the whole dataset: the hash of its files' hashes, in field order."""
     joined = "".join(card["sha256"][f"{field}.npy"] for field in FIELDS)
@@ -103,12 +112,7 @@ def load(folder: Path, verify: bool = True) -> OfflineDataset:
         if not path.exists():
             raise BenchmarkError(f"{path}: dataset file missing")
         if verify:
-            actual, expected = sha256(path), card["sha256"].get(path.name)
-            if actual != expected:
-                raise BenchmarkError(
-                    f"{path}: sha256 {actual} does not match the card's {expected}; "
-                    "the file changed after the dataset was made"
-                )
+            verify_sha256(path, card["sha256"].get(path.name))
         try:
             arrays[field] = np.load(path, mmap_mode="r", allow_pickle=False)
         except ValueError as error:
@@ -147,14 +151,17 @@ def write(
 ) -> OfflineDataset:
     """Write the arrays atomically, then the card (with their hashes) last, atomically."""
     folder.mkdir(parents=True, exist_ok=True)
-    hashes = {}
     for field in FIELDS:
-        path = folder / f"{field}.npy"
-        io.atomic_write(path, lambda f, a=arrays[field]: np.save(f, a, allow_pickle=False))
-        hashes[path.name] = sha256(path)
-    dataset = OfflineDataset(card=card, **arrays)
+        io.atomic_write(folder / f"{field}.npy", lambda f, a=arrays[field]: np.save(f, a, allow_pickle=False))
+    return seal(folder, OfflineDataset(card=card, **arrays), normalize)
+
+
+def seal(folder: Path, dataset: OfflineDataset, normalize: Callable[[float], float] | None = None) -> OfflineDataset:
+    """Check the dataset whose files are in `folder`, then write its card (summary, hashes) last:
+    from then on the dataset exists. For writers that stream their own files (too big for RAM)."""
     validate(dataset, folder)
-    card = {**card, **describe(dataset, normalize), "sha256": hashes}
+    hashes = {f"{field}.npy": sha256(folder / f"{field}.npy") for field in FIELDS}
+    card = {**dataset.card, **describe(dataset, normalize), "sha256": hashes}
     card["dataset_sha256"] = dataset_sha256(card)
     io.write_json(folder / CARD, card)
     dataset.card = card
@@ -162,7 +169,8 @@ def write(
 
 
 def describe(dataset: OfflineDataset, normalize: Callable[[float], float] | None = None) -> dict[str, Any]:
-    """The quality summary on a card: returns, their trend along the buffer, action histogram."""
+    """The quality summary on a card: returns, their trend along the buffer, the actions taken
+    (histogram if discrete, per-dimension mean and std if continuous)."""
     returns = dataset.episode_returns()
     deciles = [float(chunk.mean()) for chunk in np.array_split(returns, min(10, len(returns)))]
     summary: dict[str, Any] = {
@@ -182,6 +190,9 @@ def describe(dataset: OfflineDataset, normalize: Callable[[float], float] | None
     if dataset.actions.ndim == 1:
         counts = np.bincount(dataset.actions, minlength=int(dataset.card["action_size"]))
         summary["action_histogram"] = counts.tolist()
+    else:
+        actions = np.asarray(dataset.actions, np.float64)
+        summary["action_summary"] = {"mean": actions.mean(0).tolist(), "std": actions.std(0).tolist()}
     return summary
 
 
@@ -229,26 +240,92 @@ def generate(spec: dict[str, Any], folder: Path, log_dir: Path) -> OfflineDatase
     return write(folder, arrays, card, normalize)
 
 
+SCRIPTED_REPLAY = (
+    "scripted stand-in for DQN-Replay: the RAM-reading paddle controller with epsilon-random actions, "
+    "epsilon annealed along the buffer from {first} to {last} (one value per episode), so returns rise along "
+    "the buffer as in an online learner's replay. Not a learning agent: online DQN (d3rlpy) runs at ~39 env "
+    "steps/s on a CPU (1M steps ~ 7 h), too slow to get beyond random play in a CPU preset's budget; the "
+    "dqn-online generator logs a real learner where a preset has the budget"
+)
+
+
 def _generate(spec: dict[str, Any], log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Run the preset's behaviour generator; the arrays and what the card says of them."""
-    from benchmark import behaviour
+    from benchmark import behaviour, scores
 
     env, options, seed = spec["env"], spec["options"], spec["seed"]
-    details: dict[str, Any] = {"generator": options["generator"]}
-    if options["generator"] == "scripted":
+    generator = options["generator"]
+    details: dict[str, Any] = {"generator": generator}
+    if generator in ("scripted", "scripted-replay"):
+        anneal = generator == "scripted-replay"
         played = list(
             behaviour.scripted_atari_episodes(
-                env, options["transitions"], options["epsilons"], seed, options["max_episode_frames"]
+                env, options["transitions"], options["epsilons"], seed, options["max_episode_frames"], anneal
             )
         )
-        episodes = [episode for episode, _ in played]
-        details["behaviour"] = (
-            "RAM-reading scripted paddle controller, epsilon-random mixture"
-            if env in behaviour.SCRIPTS
-            else f"uniform random (no scripted controller for {env})"
-        )
+        if env not in behaviour.SCRIPTS:
+            details["behaviour"] = f"uniform random (no scripted controller for {env})"
+        elif anneal:
+            details["behaviour"] = SCRIPTED_REPLAY.format(first=options["epsilons"][0], last=options["epsilons"][-1])
+        else:
+            details["behaviour"] = "RAM-reading scripted paddle controller, epsilon-random mixture"
         details["episode_epsilons"] = [epsilon for _, epsilon in played]
-    else:
-        episodes = behaviour.sac_replay_episodes(env, options["transitions"], seed, log_dir, options["update_interval"])
-        details["behaviour"] = "replay buffer of SAC (d3rlpy) learning online"
+        return concatenate(episode for episode, _ in played), details
+    import torch
+
+    torch.set_num_threads(1)  # the dataset rule's one core: more threads oversubscribe it (~10x slower)
+    if generator == "dqn-online":
+        episodes, details["behaviour_settings"] = behaviour.dqn_online_episodes(
+            env,
+            options["transitions"],
+            options["epsilons"],
+            seed,
+            options["max_episode_frames"],
+            options["update_interval"],
+            log_dir,
+        )
+        details["behaviour"] = (
+            "replay of DoubleDQN (d3rlpy) learning online, every transition it logged; epsilon-greedy, "
+            "epsilon following the schedule along the buffer (DQN-Replay style)"
+        )
+        return concatenate(episodes), details
+    if generator == "random":
+        details["behaviour"] = "uniform random actions (D4RL random style)"
+        return concatenate(behaviour.mujoco_episodes(env, options["transitions"], seed, None, f"random {env}")), details
+    # D4RL style, from the task's shared SAC training (the workflow's behaviour rule).
+    folder = Path(spec["behaviour"]["dir"])
+    training = io.read_json(folder / behaviour.BEHAVIOUR_CARD)
+    details["behaviour_training"] = {"id": spec["behaviour"]["id"], **training}
+    medium, end = training["medium_step"], training["steps"]
+    if generator == "sac-medium-replay":
+        replay = load(folder / behaviour.REPLAY)
+        details["behaviour"] = f"replay buffer of SAC learning online, steps 1..{medium} (D4RL medium-replay style)"
+        return {field: getattr(replay, field) for field in FIELDS}, details
+    # Rollouts (actions sampled from the policy) of the policy at step M, "medium"; for
+    # medium-expert as many again of the policy at the end of the training, "expert".
+    policies = [("medium", behaviour.MEDIUM_POLICY, medium)]
+    if generator == "sac-medium-expert":
+        policies.append(("expert", behaviour.EXPERT_POLICY, end))
+    normalize = scores.normalizer("mujoco", env)
+    share, extra = divmod(options["transitions"], len(policies))
+    episodes: list[behaviour.Episode] = []
+    details["components"] = []
+    for k, (name, file, step) in enumerate(policies):
+        policy = behaviour.sac_policy(folder, file, seed)
+        part = behaviour.mujoco_episodes(env, share + (extra if k == 0 else 0), seed, policy, f"{name} {env}")
+        mean = float(np.mean([episode.rewards.sum() for episode in part]))
+        details["components"].append(
+            {
+                "policy": name,
+                "training_step": step,
+                "first_row": sum(len(episode.rewards) for episode in episodes),
+                "transitions": sum(len(episode.rewards) for episode in part),
+                "episodes": len(part),
+                "episode_return_mean": mean,
+                "normalized_return": normalize(mean),
+            }
+        )
+        episodes += part
+    what = " and ".join(f"the SAC policy at step {step} of {end} ({name})" for name, _, step in policies)
+    details["behaviour"] = f"rollouts of {what}, actions sampled (D4RL {generator.removeprefix('sac-')} style)"
     return concatenate(episodes), details

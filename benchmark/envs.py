@@ -41,12 +41,17 @@ class AtariProtocol:
     noop_max: int = 30  # up to 30 random no-ops at reset
     terminal_on_life_loss: bool = False  # full-game episodes
     max_episode_frames: int = 108_000  # 30 minutes of play at 60 fps
+    # Each step, the evaluator replaces the agent's action by a uniformly random one with this
+    # probability (Dopamine's and d3rlpy's evaluation epsilon): a greedy policy that never
+    # presses FIRE cannot stall a whole episode.
+    eval_epsilon: float = 0.001
 
 
 @dataclass(frozen=True)
 class MujocoProtocol:
     name: str = "mujoco-v5-v1"
     max_episode_steps: int = 1000
+    eval_epsilon: float = 0.0  # continuous control is evaluated with the policy's own actions
 
 
 Protocol = AtariProtocol | MujocoProtocol

@@ -31,10 +31,18 @@ def run_episodes(
     episodes: int,
     seed: int,
     target_return: float | None,
+    epsilon: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Returns and lengths of `episodes` episodes; episode i's env is seeded with seed + i."""
+    """Returns and lengths of `episodes` episodes; episode i's env is seeded with seed + i.
+
+    With probability `epsilon` an env executes a uniformly random action instead of the
+    policy's (the policy is not told, as with sticky actions).
+    """
     pool = [make_env() for _ in range(episodes)]
+    rng = np.random.default_rng(seed)
     observations = [env.reset(seed=seed + i)[0] for i, env in enumerate(pool)]
+    for i, env in enumerate(pool):
+        env.action_space.seed(seed + i)
     policy.reset(episodes, target_return)
     returns = np.zeros(episodes)
     lengths = np.zeros(episodes, dtype=np.int64)
@@ -45,6 +53,8 @@ def run_episodes(
             ids = np.flatnonzero(live)
             actions = policy.act(np.stack([observations[i] for i in ids]), last_rewards[ids], ids)
             for i, action in zip(ids, actions, strict=True):
+                if epsilon and rng.random() < epsilon:
+                    action = pool[i].action_space.sample()
                 observations[i], reward, terminated, truncated, _ = pool[i].step(action)
                 returns[i] += reward
                 lengths[i] += 1
@@ -76,6 +86,7 @@ def evaluate(run: str) -> None:
             episodes,
             seed=1000 * key["seed"],
             target_return=spec["target_return"],
+            epsilon=protocol.eval_epsilon,
         )
         wall = time.time() - started
         log.info(

@@ -13,10 +13,16 @@ RESOURCES = Path("resources")
 
 RUN = "{suite}/{env}/{dataset}/{algorithm}/seed{seed}"
 DATASET = "{suite}/{env}/{dataset}"
+BEHAVIOUR = "{suite}/{env}/{behaviour}"
 
 
 def dataset_dir(suite: str = "{suite}", env: str = "{env}", dataset: str = "{dataset}") -> Path:
     return RESOURCES / "datasets" / DATASET.format(suite=suite, env=env, dataset=dataset)
+
+
+def behaviour_dir(suite: str = "{suite}", env: str = "{env}", behaviour: str = "{behaviour}") -> Path:
+    """A behaviour policy trained once and shared by the datasets made from it (D4RL style)."""
+    return RESOURCES / "behaviours" / BEHAVIOUR.format(suite=suite, env=env, behaviour=behaviour)
 
 
 def run_dir(run: str = RUN) -> Path:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 PACKAGES = ("torch", "d3rlpy", "gymnasium", "ale-py", "mujoco", "numpy", "snakemake", "rliable", "pandas")
@@ -40,3 +42,38 @@ def record() -> dict[str, Any]:
         "packages": versions(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
+
+
+def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root: Path) -> str:
+    """results/README.md for a reference run: how it was made, from what, on what, how long."""
+    import pandas as pd
+
+    scores = pd.read_csv(scores_csv)
+    recorded = record()
+    shas = sorted(set(scores["git_sha"]))
+    lines = [
+        "# Reference results",
+        "",
+        "Made by one real run of the workflow; every number here comes from it.",
+        "",
+        f"- command: `{command}`",
+        f"- wall time: {wall_s / 60:.1f} min ({wall_s:.0f} s) for the whole command",
+        f"- git sha of the runs: {', '.join(f'`{sha}`' for sha in shas)}",
+        f"- machine: {recorded['machine']['cpus']} CPUs, no GPU; {recorded['machine']['platform']}",
+        f"- Python {recorded['python']}; " + ", ".join(f"{k} {v}" for k, v in recorded["packages"].items()),
+        f"- runs: {len(scores)} ({', '.join(sorted(set(scores['algorithm'])))} x "
+        f"{scores.groupby(['suite', 'env', 'dataset']).ngroups} datasets x {scores['seed'].nunique()} seeds)",
+        "",
+        "## Datasets",
+        "",
+        "| dataset | transitions | episodes | return min / mean / max | sha256 |",
+        "|---|---|---|---|---|",
+    ]
+    for card_path in sorted(datasets_root.glob("*/*/*/dataset.json")):
+        card = json.loads(card_path.read_text())
+        returns = card["episode_return"]
+        lines.append(
+            f"| {card['suite']}/{card['env']}/{card['name']} | {card['transitions']} | {card['episodes']} "
+            f"| {returns['min']:.1f} / {returns['mean']:.1f} / {returns['max']:.1f} | `{card['dataset_sha256']}` |"
+        )
+    return "\n".join(lines) + "\n"

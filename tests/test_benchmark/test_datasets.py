@@ -1,14 +1,16 @@
-"""Stored datasets: round trip, hashes checked before use, bad files named in one line."""
+"""Stored datasets: round trip, hashes checked before use, bad files named in one line; cards
+that show quality; generated-dataset settings checked key by key."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import write_random_dataset
 
-from benchmark import behaviour, datasets
+from benchmark import behaviour, config, datasets
 from benchmark.errors import BenchmarkError
 
 
@@ -81,3 +83,90 @@ def test_card_shows_returns_along_the_buffer(tmp_path: Path) -> None:
     assert len(card["episode_return_along_buffer"]) == 10
     assert card["episode_return"]["min"] <= card["episode_return"]["mean"] <= card["episode_return"]["max"]
     np.testing.assert_allclose(card["episode_return_along_buffer"], dataset.episode_returns())
+
+
+def test_replay_style_atari_card_shows_returns_rising_along_the_buffer(in_tmp: Path) -> None:
+    """scripted-replay anneals epsilon along the buffer, so the card shows what a replay shows."""
+    spec = {
+        "suite": "atari",
+        "env": "breakout",
+        "name": "replay",
+        "source": "generated",
+        "seed": 0,
+        "mirror_path": None,
+        "behaviour": None,
+        "options": {
+            "generator": "scripted-replay",
+            "transitions": 3000,
+            "epsilons": [1.0, 0.0],
+            "max_episode_frames": 4000,
+        },
+    }
+    card = datasets.generate(spec, in_tmp / "replay", in_tmp / "logs").card
+    along = card["episode_return_along_buffer"]
+    assert along[-1] > along[0] + 5
+    assert card["episode_epsilons"][0] == 1.0 and np.all(np.diff(card["episode_epsilons"]) < 0)
+    assert "stand-in for DQN-Replay" in card["behaviour"] and "39 env steps/s" in card["behaviour"]
+    for key in (
+        "transitions",
+        "episodes",
+        "episode_return",
+        "action_histogram",
+        "behaviour_normalized_return",
+        "wall_s",
+    ):
+        assert key in card
+    assert sum(card["action_histogram"]) == card["transitions"] == 3000
+    assert set(card["sha256"]) == {f"{field}.npy" for field in datasets.FIELDS}
+
+
+def test_continuous_card_summarises_each_action_dimension(tmp_path: Path) -> None:
+    dataset = write_random_dataset(tmp_path, "mujoco")
+    summary = datasets.load(tmp_path).card["action_summary"]
+    np.testing.assert_allclose(summary["mean"], dataset.actions.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(summary["std"], dataset.actions.std(0), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("suite", "edit", "expected"),
+    [
+        (
+            "atari",
+            lambda d: d.update(update_interval=4),
+            "config key 'suites.atari.datasets.mixed.update_interval': not used by generator 'scripted-replay'; "
+            "allowed: epsilons, generator, max_episode_frames, seed, source, transitions",
+        ),
+        (
+            "atari",
+            lambda d: d.update(generator="random"),
+            "config key 'suites.atari.datasets.mixed.generator': 'random' generates mujoco data, not atari",
+        ),
+        (
+            "mujoco",
+            lambda d: d.pop("sac"),
+            "config key 'suites.mujoco.datasets.mixed.sac': required by generator 'sac-medium-expert'",
+        ),
+        (
+            "mujoco",
+            lambda d: d["sac"].update(medium_step=1500),
+            "config key 'suites.mujoco.datasets.mixed.sac.medium_step': 1500 must be below sac.steps (1500)",
+        ),
+        (
+            "mujoco",
+            lambda d: d["sac"].update(stepz=1),
+            "config key 'suites.mujoco.datasets.mixed.sac.stepz': unknown key; "
+            "allowed: steps, medium_step, update_interval",
+        ),
+        (
+            "mujoco",
+            lambda d: d.update(generator="sac-replay"),
+            "config key 'suites.mujoco.datasets.mixed.generator': 'sac-replay' is not allowed; allowed: scripted,",
+        ),
+    ],
+)
+def test_bad_dataset_keys_fail_with_one_line_naming_the_key(smoke_config, suite: str, edit, expected: str) -> None:
+    broken = copy.deepcopy(smoke_config)
+    edit(broken["suites"][suite]["datasets"]["mixed"])
+    with pytest.raises(BenchmarkError) as raised:
+        config.validate(broken)
+    assert str(raised.value).startswith(expected) and "\n" not in str(raised.value)
