@@ -117,7 +117,7 @@ def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: st
     else:
         # Mirror sources (benchmark.importers): the suite each feeds and the keys each reads.
         source = dataset["source"]
-        source_suite = {"dqn-replay": "atari", "d4rl": "mujoco"}[source]
+        source_suite = {"dqn-replay": "atari", "d4rl": "mujoco", "minari": "mujoco"}[source]
         keys = {"source", "seed", "path"}
         if source == "dqn-replay":
             keys |= {"transitions", "run", "num_buffers", "last_checkpoint", "trajectories_per_buffer"}

@@ -33,6 +33,7 @@ which wrote DQN-Replay):
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,10 @@ if TYPE_CHECKING:
 DQN_REPLAY_WHERE = (
     "DQN-Replay is in the bucket gs://atari-replay-datasets/dqn (Agarwal et al., 'An Optimistic Perspective on "
     "Offline RL'), e.g. `gsutil -m cp -R gs://atari-replay-datasets/dqn/Breakout/1 <mirror>/dqn-replay/Breakout/`"
+)
+MINARI_WHERE = (
+    "Minari datasets are downloaded with `minari download <dataset_id>` (minari.farama.org) into "
+    "MINARI_DATASETS_PATH (default ~/.minari/datasets); copy <dataset_id>/ under the mirror"
 )
 D4RL_WHERE = (
     "D4RL datasets come from the D4RL project (github.com/Farama-Foundation/D4RL), e.g. "
@@ -531,6 +536,69 @@ def _read_d4rl(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------
+# Minari (local datasets, as `minari download` or `minari.create_dataset_from_buffers` write them)
+
+MINARI_EPISODE_FIELDS = ("observations", "actions", "rewards", "terminations", "truncations")
+
+
+def read_minari(folder: Path | str) -> dict[str, np.ndarray]:
+    """The stored arrays of one local Minari dataset, `<root>/<dataset_id>/`.
+
+    Minari keeps `data/main_data.hdf5` with one group per episode (`episode_<i>`: observations,
+    one row more than actions, since it holds the final observation; actions, rewards,
+    terminations, truncations) and `metadata.json`. Box observations and actions only.
+    """
+    return _read_minari(Path(folder))[0]
+
+
+def _read_minari(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    import h5py
+
+    path = folder / "data" / "main_data.hdf5"
+    if not path.is_file():
+        raise BenchmarkError(f"{path}: missing Minari file; {MINARI_WHERE}")
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in FIELDS}
+    try:
+        with h5py.File(path, "r") as f:
+            names = sorted((k for k in f if k.startswith("episode_")), key=lambda k: int(k.split("_")[1]))
+            if not names:
+                raise BenchmarkError(f"{path}: no episode_<i> groups; not a Minari dataset")
+            for name in names:
+                episode = f[name]
+                for field_name in MINARI_EPISODE_FIELDS:
+                    if not isinstance(episode.get(field_name), h5py.Dataset):
+                        raise BenchmarkError(
+                            f"{path}: {name}/{field_name} missing or not an array (dict spaces are not supported)"
+                        )
+                raw = {field_name: episode[field_name][()] for field_name in MINARI_EPISODE_FIELDS}
+                steps = len(raw["rewards"])
+                for field_name, rows in (("observations", steps + 1), ("actions", steps)):
+                    if raw[field_name].ndim != 2 or len(raw[field_name]) != rows:
+                        raise BenchmarkError(
+                            f"{path}: {name}/{field_name}: shape {raw[field_name].shape}, expected ({rows}, dim)"
+                        )
+                for field_name in ("rewards", "observations", "actions"):
+                    if not np.isfinite(raw[field_name]).all():
+                        raise BenchmarkError(f"{path}: {name}/{field_name}: contains NaN or inf")
+                terminated = bool(raw["terminations"][-1]) if steps else False
+                end = np.zeros(steps, np.float32)
+                end[-1:] = 1.0
+                columns["observations"].append(raw["observations"][:-1].astype(np.float32))
+                columns["actions"].append(raw["actions"].astype(np.float32))
+                columns["rewards"].append(raw["rewards"].astype(np.float32))
+                columns["terminals"].append(end if terminated else np.zeros(steps, np.float32))
+                columns["timeouts"].append(np.zeros(steps, np.float32) if terminated else end)
+    except BenchmarkError:
+        raise
+    except (OSError, ValueError, KeyError) as error:
+        raise BenchmarkError(f"{path}: not a readable HDF5 file ({_one_line(error)})") from error
+    metadata_path = folder / "metadata.json"
+    metadata = json.loads(metadata_path.read_text()) if metadata_path.is_file() else {}
+    notes = {"episodes_read": len(names), "minari_dataset_id": metadata.get("dataset_id")}
+    return {name: np.concatenate(parts) for name, parts in columns.items()}, notes
+
+
+# --------------------------------------------------------------------------------------------
 # The dataset stage's entry point
 
 
@@ -600,9 +668,9 @@ def import_dataset(
             "behaviour": "DQN (Dopamine, Nature CNN) replay of one training run, epsilon-greedy",
         }
         return arrays, card
-    if source == "d4rl":
+    if source in ("d4rl", "minari"):
         path = _resolve_case(mirror_path)
-        arrays, notes = _read_d4rl(path)
+        arrays, notes = _read_d4rl(path) if source == "d4rl" else _read_minari(path)
         if env_spec is not None:
             width, dims = arrays["observations"].shape[1], arrays["actions"].shape[1]
             if (width,) != tuple(env_spec.observation_shape):
@@ -614,13 +682,20 @@ def import_dataset(
                 raise BenchmarkError(
                     f"{path}: field 'actions': {dims} values per row, {env_spec.env} has {env_spec.action_size}"
                 )
+        data_file = path if source == "d4rl" else path / "data" / "main_data.hdf5"
         card = {
-            "source": "d4rl",
+            "source": source,
             "mirror_path": str(mirror_path),
-            "mirror_file": {"path": str(path), "bytes": path.stat().st_size, "sha256": sha256(path)},
+            "mirror_file": {"path": str(data_file), "bytes": data_file.stat().st_size, "sha256": sha256(data_file)},
             **notes,
             "rewards_clipped": False,
-            "behaviour": "D4RL dataset (how each was collected: the D4RL paper, arXiv 2004.07219)",
+            "behaviour": (
+                "D4RL dataset (how each was collected: the D4RL paper, arXiv 2004.07219)"
+                if source == "d4rl"
+                else "Minari dataset (its metadata.json and the Minari docs say how it was collected)"
+            ),
         }
         return arrays, card
-    raise BenchmarkError(f"dataset {spec.get('name')!r}: no importer for source {source!r}; known: dqn-replay, d4rl")
+    raise BenchmarkError(
+        f"dataset {spec.get('name')!r}: no importer for source {source!r}; known: dqn-replay, d4rl, minari"
+    )

@@ -11,6 +11,8 @@ transition batches (CQL/BC: 32 transitions) and trajectory batches (DT: 8 x 30 s
 one pass over every frame (what a long enough training run touches). The subprocess's peak RSS
 (getrusage maxrss) over the raw single-frame bytes is the number: target <= 1.3x at N = 500k,
 where stacking in RAM, as d3rlpy's Atari loader and the official DT loader do, costs 4x.
+Writing happens in a subprocess of its own: Linux carries a process's peak RSS over fork and
+exec, so a parent that had touched the frames would inflate the measuring child's baseline.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark import datasets
+from benchmark import datasets, io
 
 FRAME = (84, 84)
 GB = 1e9
@@ -115,16 +117,24 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("resources/bench_memory"))
     parser.add_argument("--transition-batches", type=int, default=2000)
     parser.add_argument("--trajectory-batches", type=int, default=200)
-    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the fresh subprocess
+    parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)  # the writing subprocess
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the measuring subprocess
     args = parser.parse_args()
+    if args.write:
+        write_synthetic(args.dir, args.transitions)
+        return
     if args.measure:
         measure(args.dir, args.transition_batches, args.trajectory_batches)
         return
     started = time.time()
-    data = write_synthetic(args.dir, args.transitions)
-    raw = data.observations.nbytes
+    subprocess.run(
+        [sys.executable, __file__, "--write", "--dir", str(args.dir), "--transitions", str(args.transitions)],
+        check=True,
+    )
+    card = io.read_json(args.dir / datasets.CARD)
+    raw = card["transitions"] * FRAME[0] * FRAME[1]
     print(
-        f"dataset: {args.dir} ({args.transitions} transitions, {data.card['episodes']} episodes; "
+        f"dataset: {args.dir} ({card['transitions']} transitions, {card['episodes']} episodes; "
         f"ready in {time.time() - started:.0f} s)"
     )
     print(f"raw single-frame bytes: {raw / GB:.2f} GB ({args.transitions} x 84 x 84 uint8)")

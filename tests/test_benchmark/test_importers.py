@@ -9,6 +9,7 @@ sampled trajectory can be traced back to the episode it came from.
 from __future__ import annotations
 
 import gzip
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -398,3 +399,54 @@ def test_mirror_source_keys_are_checked(tmp_path: Path) -> None:
     paper["suites"]["mujoco"]["datasets"]["medium"]["num_buffers"] = 5
     with pytest.raises(BenchmarkError, match=r"medium\.num_buffers': not used by source 'd4rl'"):
         config.validate(paper)
+
+
+# --- Minari ------------------------------------------------------------------------------------
+
+
+def write_minari(
+    root: Path, lengths: tuple[int, ...] = (30, 45, 20), terminated: tuple[bool, ...] = (True, False, True)
+):
+    """A local Minari dataset as Minari writes it: data/main_data.hdf5 with one group per episode
+    (observations carry the final observation: one row more than actions) and metadata.json."""
+    rng = np.random.default_rng(1)
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    episodes = []
+    with h5py.File(root / "data" / "main_data.hdf5", "w") as f:
+        for i, (steps, ended) in enumerate(zip(lengths, terminated, strict=True)):
+            episode = {
+                "observations": rng.normal(size=(steps + 1, 11)),
+                "actions": rng.uniform(-1, 1, size=(steps, 3)).astype(np.float32),
+                "rewards": rng.normal(size=steps),
+                "terminations": np.eye(1, steps, steps - 1, dtype=bool)[0] if ended else np.zeros(steps, bool),
+                "truncations": np.zeros(steps, bool) if ended else np.eye(1, steps, steps - 1, dtype=bool)[0],
+            }
+            group = f.create_group(f"episode_{i}")
+            for name, array in episode.items():
+                group.create_dataset(name, data=array)
+            group.create_group("infos")
+            episodes.append(episode)
+    (root / "metadata.json").write_text(json.dumps({"dataset_id": "mujoco/hopper/test-v0"}))
+    return episodes
+
+
+def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    episodes = write_minari(mirror / "minari" / "mujoco" / "hopper" / "test-v0")
+    spec = {**d4rl_spec(mirror), "source": "minari", "mirror_path": str(mirror / "minari/mujoco/hopper/test-v0")}
+    folder = tmp_path / "dataset"
+    loaded = datasets.generate(spec, folder, folder / "logs")
+    np.testing.assert_allclose(loaded.observations[:30], episodes[0]["observations"][:-1].astype(np.float32))
+    np.testing.assert_allclose(loaded.rewards[30:75], episodes[1]["rewards"].astype(np.float32))
+    ends = np.flatnonzero(loaded.terminals + loaded.timeouts)
+    assert list(ends) == [29, 74, 94]
+    assert list(loaded.terminals[ends]) == [1.0, 0.0, 1.0]  # the second episode was truncated
+    assert loaded.card["minari_dataset_id"] == "mujoco/hopper/test-v0"
+    assert datasets.load(folder).sha256 == loaded.card["dataset_sha256"]
+
+
+def test_missing_minari_dataset_names_the_expected_file(tmp_path: Path) -> None:
+    spec = {**d4rl_spec(tmp_path), "source": "minari", "mirror_path": str(tmp_path / "minari/hopper-v0")}
+    with pytest.raises(BenchmarkError) as error:
+        datasets.generate(spec, tmp_path / "dataset", tmp_path / "logs")
+    assert_one_line(error, str(tmp_path / "minari/hopper-v0/data/main_data.hdf5"), "minari download")
