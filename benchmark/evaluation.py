@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from benchmark import envs, io, paths
 from benchmark.algorithms import BatchPolicy
-from benchmark.training import load_checkpoint, seed_everything
+from benchmark.training import environment_spec, load_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +76,11 @@ def evaluate(run: str) -> None:
     seed_everything(key["seed"], spec["torch_threads"])
     protocol = envs.protocol_from_record(spec["protocol"])
     episodes = spec["evaluation"]["episodes"]
+    env_spec = environment_spec(spec)
     rows = []
     for checkpoint in manifest["checkpoints"]:
         started = time.time()
-        algorithm = load_checkpoint(spec, Path(checkpoint["path"]))
+        algorithm = load_checkpoint(spec, Path(checkpoint["path"]), env_spec)
         returns, lengths = run_episodes(
             algorithm.policy(),
             lambda: envs.make_env(key["suite"], key["env"], protocol),

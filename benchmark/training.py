@@ -69,7 +69,7 @@ def train(spec: dict[str, Any]) -> None:
     io.write_json(checkpoint_dir / "checkpoints.json", {"run": run, "checkpoints": checkpoints})
 
 
-def load_checkpoint(spec: dict[str, Any], path: Path) -> Any:
+def load_checkpoint(spec: dict[str, Any], path: Path, env_spec: envs.EnvSpec) -> Any:
     key = spec["key"]
     cls = algorithms.get(key["algorithm"])
-    return cls.load(path, environment_spec(spec), spec["hyperparameters"], budget_of(spec), key["seed"])
+    return cls.load(path, env_spec, spec["hyperparameters"], budget_of(spec), key["seed"])

@@ -442,6 +442,8 @@ def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
     assert list(ends) == [29, 74, 94]
     assert list(loaded.terminals[ends]) == [1.0, 0.0, 1.0]  # the second episode was truncated
     assert loaded.card["minari_dataset_id"] == "mujoco/hopper/test-v0"
+    direct = importers.read_minari(mirror / "minari/mujoco/hopper/test-v0")
+    np.testing.assert_array_equal(direct["actions"], loaded.actions)
     assert datasets.load(folder).sha256 == loaded.card["dataset_sha256"]
 
 
