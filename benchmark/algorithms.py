@@ -8,6 +8,7 @@ in `baselines/` and naming it in a preset's `algorithms` is all it takes to add 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -89,6 +90,7 @@ def register(name: str) -> Callable[[type], type]:
     return decorate
 
 
+@functools.cache
 def _discover() -> None:
     for package_name in ALGORITHM_PACKAGES:
         package = importlib.import_module(package_name)
@@ -98,7 +100,7 @@ def _discover() -> None:
 
 
 def registry() -> dict[str, type]:
-    _discover()  # imports are cached: cheap after the first call
+    _discover()  # once per process, whatever a test or a module imported first
     return dict(_REGISTRY)
 
 
