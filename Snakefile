@@ -12,8 +12,13 @@ if not config:
 workdir: config.get("workdir", ".")
 
 
+# `snakemake --report results/report.html`: every figure and table captioned, with provenance.
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/datasets.smk"
+include: "workflow/rules/features.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/score.smk"

@@ -21,9 +21,8 @@ from d3rlpy.base import LearnableConfigWithShape
 from benchmark import io
 from benchmark.algorithms import BatchPolicy, Budget
 from benchmark.datasets import OfflineDataset
+from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
-
-DEVICE = "cpu:0"
 
 
 class D3rlpyBaseline:
@@ -58,7 +57,7 @@ class D3rlpyBaseline:
         on_checkpoint: Callable[[int, Any], None],
     ) -> None:
         d3rlpy.seed(self.seed)
-        self.algo = self.make_config(data).create(device=DEVICE)
+        self.algo = self.make_config(data).create(device=torch_device())
         self.algo.fit(
             data.to_d3rlpy(self.frame_stack),
             n_steps=budget.steps,
@@ -86,7 +85,7 @@ class D3rlpyBaseline:
     ) -> D3rlpyBaseline:
         baseline = cls(spec, hyperparameters, budget, seed)
         config = LearnableConfigWithShape.deserialize(path.with_suffix(".json").read_text())
-        baseline.algo = config.create(device=DEVICE)
+        baseline.algo = config.create(device=torch_device())
         baseline.algo.load_model(str(path))  # d3rlpy's torch.load: weights_only by default in torch>=2.6
         return baseline
 

@@ -26,6 +26,7 @@ from benchmark import (
     training,
 )
 from benchmark.errors import BenchmarkError
+from benchmark.statistics import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,13 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("--spec", required=True, help="dataset spec as JSON")
     behave = commands.add_parser("behaviour", help="train one shared behaviour policy (D4RL-style datasets)")
     behave.add_argument("--spec", required=True, help="behaviour spec as JSON")
+    encode = commands.add_parser("features", help="encode a dataset once with MORE-3S's frozen encoder")
+    encode.add_argument("--spec", required=True, help="features spec as JSON")
+    encode.add_argument("--threads", type=int, default=1, help="torch threads")
     train = commands.add_parser("train", help="train one run")
     train.add_argument("--spec", required=True, help="run spec as JSON")
     for name, help_text in [("evaluate", "evaluate a run's checkpoints"), ("score", "score a run")]:
         commands.add_parser(name, help=help_text).add_argument("--run", required=True)
     collect = commands.add_parser("aggregate", help="metrics.json files -> scores.csv")
     collect.add_argument("metrics", nargs="+", type=Path)
-    commands.add_parser("report", help="scores.csv -> tables and figures")
+    tabulate = commands.add_parser("report", help="results/ -> tables and figures")
+    tabulate.add_argument("--settings", required=True, help="the preset's report block as JSON")
     readme = commands.add_parser("results-readme", help="write results/README.md for a reference run")
     readme.add_argument("--command", required=True, help="the exact command that made the results")
     readme.add_argument("--wall-s", required=True, type=float, help="its wall time in seconds")
@@ -60,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
             # one torch thread per job: more oversubscribes the cores (SAC ran ~10x slower)
             training.seed_everything(spec["seed"], spec["torch_threads"])
             behaviour.train_sac(spec["env"], spec["seed"], folder=Path(spec["dir"]), **spec["sac"])
+        elif args.stage == "features":
+            from more3s import features
+
+            training.seed_everything(0, args.threads)
+            features.build(features.FeaturesSpec.from_dict(json.loads(args.spec)))
         elif args.stage == "train":
             training.train(json.loads(args.spec))
         elif args.stage == "evaluate":
@@ -69,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.stage == "aggregate":
             aggregate.collect(args.metrics)
         elif args.stage == "report":
-            report.report()
+            report.report(Settings.from_preset(json.loads(args.settings)))
         elif args.stage == "results-readme":
             text = provenance.results_readme(args.command, args.wall_s, paths.SCORES, paths.RESOURCES / "datasets")
             io.write_text(paths.RESULTS / "README.md", text)

@@ -239,6 +239,20 @@ def run_spec(config: dict[str, Any], key: RunKey) -> dict[str, Any]:
     }
 
 
+def features_spec(config: dict[str, Any], key: RunKey) -> Any | None:
+    """The frozen-encoder cache a run reads (MORE-3S and its ablations), or None."""
+    cls = algorithms.get(key.algorithm)
+    if not hasattr(cls, "features_spec"):
+        return None
+    return cls.features_spec(key.suite, key.env, key.dataset, run_spec(config, key)["hyperparameters"])
+
+
+def features_grid(config: dict[str, Any]) -> dict[str, Any]:
+    """Every cache the grid needs, by folder: runs that encode alike share one."""
+    specs = (features_spec(config, key) for key in grid(config))
+    return {str(spec.folder): spec for spec in specs if spec is not None}
+
+
 def grid(config: dict[str, Any]) -> list[RunKey]:
     """suites x envs x datasets x algorithms x seeds."""
     keys = []

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from benchmark import algorithms, datasets, envs, io, paths, provenance
+from benchmark import algorithms, datasets, device, envs, io, paths, provenance
 from benchmark.algorithms import Budget
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,6 @@ def train(spec: dict[str, Any]) -> None:
     env_spec = environment_spec(spec)
     budget = budget_of(spec)
     algorithm = algorithms.get(key["algorithm"])(env_spec, spec["hyperparameters"], budget, seed)
-    io.write_json(
-        run_dir / "config.json",
-        {
-            **spec,
-            "pretrained": algorithm.pretrained,
-            "dataset_sha256": data.sha256,
-            "provenance": provenance.record(),
-        },
-    )
 
     checkpoints: list[dict[str, Any]] = []
     started = time.time()
@@ -66,6 +57,17 @@ def train(spec: dict[str, Any]) -> None:
         log.info("run %s: checkpoint at step %d (%.0f s)", run, step, time.time() - started)
 
     algorithm.fit(data, budget, run_dir, keep)
+    # after fit: `pretrained` is only known once the algorithm has found (or not) its weights
+    io.write_json(
+        run_dir / "config.json",
+        {
+            **spec,
+            "pretrained": algorithm.pretrained,
+            "dataset_sha256": data.sha256,
+            "provenance": provenance.record(),
+            "execution": device.record(),
+        },
+    )
     io.write_json(checkpoint_dir / "checkpoints.json", {"run": run, "checkpoints": checkpoints})
 
 

@@ -9,8 +9,10 @@ os.environ["MPLBACKEND"] = "Agg"
 os.environ["MUJOCO_GL"] = "egl"
 
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,10 @@ PROJECT = [
 ]
 
 
+SMOKE = ["--cores", "2", "all", "--configfile", "config/smoke.yaml"]
+SMOKE_WORKDIR = Path("resources") / "smoke"  # the smoke preset's workdir
+
+
 def snakemake(*args: str, cwd: Path = REPO, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(cwd)}  # import the package of `cwd`, not the installed one
     return subprocess.run([*SNAKEMAKE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -49,13 +55,45 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project copy in which the smoke preset ran locally, kill -9'd once training had begun, then
+    resumed to the end. Session-wide: the end-to-end test checks it, the SLURM test compares with it
+    (one smoke run of a few minutes, not two)."""
+    project = copy_project(tmp_path_factory.mktemp("smoke-local"))
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    workdir = project / SMOKE_WORKDIR
+
+    # Start, and kill -9 the whole process group once training has begun.
+    first = subprocess.Popen(
+        SNAKEMAKE + SMOKE,
+        cwd=project,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 300
+    while time.time() < deadline and first.poll() is None:
+        if len(list(workdir.glob("results/runs/**/config.json"))) >= 3:
+            break
+        time.sleep(0.5)
+    assert first.poll() is None, "the smoke run ended before it could be interrupted"
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+
+    second = subprocess.run(SNAKEMAKE + SMOKE, cwd=project, env=env, capture_output=True, text=True, timeout=900)
+    assert second.returncode == 0, second.stderr[-3000:]
+    return project
+
+
 @pytest.fixture
 def smoke_config() -> dict[str, Any]:
     return config.load(REPO / "config" / "smoke.yaml")
 
 
 def write_random_dataset(
-    folder: Path, suite: str, seed: int = 0, episodes: int = 4, length: int = 40
+    folder: Path, suite: str, seed: int = 0, episodes: int = 4, length: int = 40, name: str = "random"
 ) -> datasets.OfflineDataset:
     """A small dataset of random data in the stored format (no environment needed)."""
     rng = np.random.default_rng(seed)
@@ -63,11 +101,11 @@ def write_random_dataset(
     if suite == "atari":
         observations = rng.integers(0, 255, size=(n, 84, 84), dtype=np.uint8)
         actions = rng.integers(0, 4, size=n).astype(np.int64)
-        card = {"suite": suite, "env": "breakout", "action_size": 4}
+        card = {"suite": suite, "env": "breakout", "name": name, "action_size": 4}
     else:
         observations = rng.normal(size=(n, 11)).astype(np.float32)
         actions = rng.uniform(-1, 1, size=(n, 3)).astype(np.float32)
-        card = {"suite": suite, "env": "hopper", "action_size": 3}
+        card = {"suite": suite, "env": "hopper", "name": name, "action_size": 3}
     ends = np.zeros(n, np.float32)
     ends[length - 1 :: length] = 1.0
     arrays = {

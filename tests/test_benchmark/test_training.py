@@ -49,6 +49,7 @@ def test_run_files_follow_the_results_contract(smoke_config: dict[str, Any], in_
     recorded = io.read_json(paths.run_dir(spec["run"]) / "config.json")
     assert recorded["hyperparameters"] == spec["hyperparameters"]
     assert recorded["pretrained"] == "no"
+    assert recorded["execution"]["device"] == "cpu:0"  # no GPU given to the job
     assert recorded["dataset_sha256"] == metrics["dataset_sha256"]
     assert list(evaluations.columns[:4]) == ["train_step", "episode", "return", "length"]
     assert sorted(evaluations["train_step"].unique()) == [10, 20]  # eval_every 10, 20 steps

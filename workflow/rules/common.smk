@@ -1,4 +1,5 @@
 # Config validation and grid expansion: the only place that turns a preset into jobs.
+import dataclasses
 import json
 import os
 import sys
@@ -51,6 +52,51 @@ def dataset_spec_json(wildcards):
     return json.dumps(spec, separators=(",", ":"))
 
 
+def gpu_resources() -> dict[str, int]:
+    """Resources of a job that trains a network (`resources: ..., **gpu_resources()`): `gpu=N` when the
+    preset asks for GPUs. The SLURM executor requests them (--gpus=N) and SLURM picks the device
+    (CUDA_VISIBLE_DEVICES, read by benchmark.device); locally `--resources gpu=K` caps such jobs."""
+    gpus = config["gpus_per_job"]
+    return {"gpu": gpus} if gpus else {}
+
+
 def all_runs(pattern):
     """`pattern` (with the run wildcards) for every run of the grid."""
     return [pattern.format(**vars(key)) for key in GRID]
+
+
+# MORE-3S's frozen-encoder caches, by folder (runs that encode alike share one).
+FEATURES = presets.features_grid(config)
+
+
+def features_inputs(wildcards):
+    """The features card a run waits for ([] for algorithms without a cached encoder)."""
+    spec = presets.features_spec(config, run_key(wildcards))
+    return [str(spec.folder / "features.json")] if spec else []
+
+
+def features_spec_json(wildcards):
+    folder = paths.features_dir(wildcards.suite, wildcards.env, wildcards.dataset, wildcards.features)
+    return json.dumps(dataclasses.asdict(FEATURES[str(folder)]), separators=(",", ":"))
+
+
+def report_settings(wildcards):
+    return json.dumps(config["report"], separators=(",", ":"))
+
+
+def report_outputs():
+    """Every table (CSV, Markdown, LaTeX) and figure (PNG, PDF). The CSVs and PNGs go into the HTML
+    report (`snakemake --report`), each with its caption from workflow/report/."""
+    outputs = []
+    for name in paths.REPORT_TABLES:
+        category = "Provenance" if name == "provenance" else "Tables"
+        for fmt in paths.TABLE_FORMATS:
+            path = str(paths.TABLES / f"{name}.{fmt}")
+            caption = f"../report/tables/{name}.rst"
+            outputs.append(report(path, caption=caption, category=category) if fmt == "csv" else path)
+    for name in paths.REPORT_FIGURES:
+        for fmt in paths.FIGURE_FORMATS:
+            path = str(paths.FIGURES / f"{name}.{fmt}")
+            caption = f"../report/figures/{name}.rst"
+            outputs.append(report(path, caption=caption, category="Figures") if fmt == "png" else path)
+    return outputs

@@ -4,6 +4,7 @@
 rule train:
     input:
         card=str(paths.dataset_dir() / CARD),
+        features=features_inputs,
     output:
         config=str(paths.run_dir() / "config.json"),
         train_log=str(paths.run_dir() / "train_log.csv"),
@@ -18,6 +19,7 @@ rule train:
     resources:
         mem_mb=6000,
         runtime=240,
+        **gpu_resources(),
     conda:
         "../../environment.yml"
     shell:

@@ -1,0 +1,358 @@
+"""MORE-3S in the suite's grid: training on cached encoder outputs, batched evaluation on live
+frames, and the ablations, each a named algorithm (`more3s-<variant>`) of the registry.
+
+Published values: the paper's architecture as the authors' code builds it (FACTS: LXMERT base
+frozen, GPT-2 small cut to 6 layers, return-to-go in every layer's K and V) with the authors'
+default learning rate (1e-4; their run scripts' 5e-7 is not used), and the Decision Transformer's
+context sizes, returns scale and optimiser settings per suite, which MORE-3S builds on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from benchmark import io
+from benchmark.algorithms import BatchPolicy, Budget, register
+from benchmark.datasets import OfflineDataset
+from benchmark.device import torch_device
+from benchmark.envs import EnvSpec
+from benchmark.errors import BenchmarkError
+from more3s import features as cache
+from more3s import prompts
+from more3s.encoder import EncoderSpec, FrozenEncoder
+from more3s.model import RTG_MODES, ModelConfig, More3S
+
+
+@dataclass(frozen=True)
+class AtariHyperparameters:
+    # -- sequence model: GPT-2 small's first 6 layers (the paper)
+    context_size: int = 30  # K steps, one token each (the DT paper's Atari context)
+    num_layers: int = 6
+    num_heads: int = 12
+    embed_size: int = 768
+    gpt2_weights: str = "gpt2"  # local dir or HF-cache id; "" = random init. Recorded either way
+    max_timestep: int = 1024  # GPT-2's positions; later timesteps share the last one
+    dropout: float = 0.1
+    # -- optimisation: AdamW (0.9, 0.95), linear warm-up, gradient clipping (DT's Atari settings)
+    learning_rate: float = 1e-4  # the authors' default
+    weight_decay: float = 0.1
+    clip_grad_norm: float = 1.0
+    warmup_steps: int = 1000
+    return_scale: float = 1.0  # returns-to-go are multiplied by this (DT: raw returns on Atari)
+    # -- the method's switches (the ablations change these)
+    rtg_mode: str = "attention"  # attention (the paper) | token (DT-style return token) | none
+    modality: str = "image+text"  # image+text | image (blank text) | text (zero regions)
+    prompts: str = "canonical"  # canonical | paraphrases (a phrasing drawn per step)
+    pairing: str = "previous"  # previous (s_t with a_{t-1}) | leaky (the authors' s_t with a_t)
+    memory: bool = False  # long-term memory of past batches' keys and values (training only)
+    memory_batches: int = 20
+    memory_width: int = 64
+    # -- the frozen encoder: LXMERT base (9 language, 5 cross-modal, 5 visual layers, 768 wide)
+    encoder_hidden_size: int = 768
+    encoder_heads: int = 12
+    encoder_language_layers: int = 9
+    encoder_cross_layers: int = 5
+    encoder_visual_layers: int = 5
+    encoder_weights: str = "unc-nlp/lxmert-base-uncased"  # local dir or HF-cache id; "" = random init
+    encoder_language_init: str = "none"  # minilm: text stream from all-MiniLM-L6-v2 when LXMERT is random
+    encoder_seed: int = 0  # the random initialisation (every job builds the same encoder)
+    regions: str = "grid"  # region extractor (more3s.regions)
+    render_size: int = 84  # MuJoCo frames, square (a 6x6 grid of 14-pixel cells)
+
+    def __post_init__(self) -> None:
+        choices = {
+            "rtg_mode": RTG_MODES,
+            "modality": cache.MODALITIES,
+            "prompts": ("canonical", "paraphrases"),
+            "pairing": ("previous", "leaky"),
+            "encoder_language_init": ("none", "minilm"),
+        }
+        for field, allowed in choices.items():
+            if getattr(self, field) not in allowed:
+                raise BenchmarkError(f"{field}: {getattr(self, field)!r} is not one of {', '.join(allowed)}")
+
+
+@dataclass(frozen=True)
+class MujocoHyperparameters(AtariHyperparameters):
+    context_size: int = 20  # DT's gym context
+    weight_decay: float = 1e-4  # DT's gym optimiser
+    clip_grad_norm: float = 0.25
+    warmup_steps: int = 10_000
+    return_scale: float = 0.001  # DT's gym returns scale
+
+
+@register("more3s")
+class More3SAlgorithm:
+    PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
+    VARIANT: ClassVar[dict[str, Any]] = {}  # what an ablation changes (subclasses below)
+
+    def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int):
+        self.spec = spec
+        self.hp = type(self.default_hyperparameters(spec.suite))(**hyperparameters)
+        self.budget = budget
+        self.seed = seed
+        self.model: More3S | None = None
+        self.features_folder: Path | None = None
+        self.encoder_record: dict[str, str] = {}
+        self.device = torch.device(torch_device())
+
+    @classmethod
+    def default_hyperparameters(cls, suite: str) -> Any:
+        return dataclasses.replace(cls.PUBLISHED[suite], **cls.VARIANT)
+
+    @classmethod
+    def features_spec(cls, suite: str, env: str, dataset: str, hyperparameters: dict[str, Any]) -> cache.FeaturesSpec:
+        """The encoder cache a run of this algorithm reads (the workflow's features stage makes it)."""
+        hp = hyperparameters
+        return cache.FeaturesSpec(
+            suite=suite,
+            env=env,
+            dataset=dataset,
+            encoder=EncoderSpec(
+                hidden_size=hp["encoder_hidden_size"],
+                num_heads=hp["encoder_heads"],
+                language_layers=hp["encoder_language_layers"],
+                cross_layers=hp["encoder_cross_layers"],
+                visual_layers=hp["encoder_visual_layers"],
+                weights=hp["encoder_weights"],
+                language_init=hp["encoder_language_init"],
+                seed=hp["encoder_seed"],
+                regions=hp["regions"],
+            ),
+            modality=hp["modality"],
+            prompts=hp["prompts"],
+            pairing=hp["pairing"],
+            render_size=hp["render_size"],
+        )
+
+    @property
+    def pretrained(self) -> str:
+        """Per component: lxmert=..., text=..., gpt2=... ('no' = randomly initialised)."""
+        gpt2 = self.model.gpt2_record if self.model is not None else "?"
+        parts = {**self.encoder_record, "gpt2": gpt2}
+        return "; ".join(f"{k}={v}" for k, v in parts.items())
+
+    def _build(self, encoded_shape: tuple[int, ...]) -> More3S:
+        hp = self.hp
+        return More3S(
+            ModelConfig(
+                encoded_tokens=encoded_shape[-2],
+                encoded_width=encoded_shape[-1],
+                embed_size=hp.embed_size,
+                num_layers=hp.num_layers,
+                num_heads=hp.num_heads,
+                max_timestep=hp.max_timestep,
+                dropout=hp.dropout,
+                action_size=self.spec.action_size,
+                discrete=self.spec.discrete,
+                rtg_mode=hp.rtg_mode,
+                memory=hp.memory,
+                memory_batches=hp.memory_batches,
+                memory_width=hp.memory_width,
+                gpt2_weights=hp.gpt2_weights,
+            )
+        )
+
+    def loss(
+        self, out: torch.Tensor, actions: torch.Tensor, valid: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Cross-entropy (discrete) or MSE (continuous) over the valid steps; + action accuracy."""
+        if self.spec.discrete:
+            loss = F.cross_entropy(out[valid], actions[valid].long())
+            accuracy = (out[valid].argmax(-1) == actions[valid].long()).float().mean()
+            return loss, {"loss": loss.item(), "action_accuracy": accuracy.item()}
+        loss = F.mse_loss(out[valid], actions[valid])
+        return loss, {"loss": loss.item()}
+
+    def fit(
+        self,
+        data: OfflineDataset,
+        budget: Budget,
+        log_dir: Path,
+        on_checkpoint: Callable[[int, Any], None],
+    ) -> None:
+        spec = self.features_spec(data.card["suite"], data.card["env"], data.card["name"], dataclasses.asdict(self.hp))
+        self.features_folder = spec.folder
+        features = cache.load(spec.folder, data.sha256)
+        self.encoder_record = features.card["pretrained"]
+        torch.manual_seed(self.seed)
+        self.model = model = self._build(features.encoded.shape).to(self.device)
+        windows = Windows(data, self.hp.context_size, np.random.default_rng(self.seed))
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=self.hp.learning_rate, betas=(0.9, 0.95), weight_decay=self.hp.weight_decay
+        )
+        warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / self.hp.warmup_steps))
+        rows: list[dict[str, float]] = []
+        interval: list[dict[str, float]] = []
+        started = time.time()
+        model.train()
+        for step in tqdm(range(1, budget.steps + 1), desc="more3s", mininterval=10):
+            index, valid_np = windows.sample(budget.batch_size)
+            encoded = torch.as_tensor(features.encoded[index.ravel()]).view(*index.shape, *features.encoded.shape[1:])
+            returns = torch.as_tensor(windows.returns_to_go[index] * self.hp.return_scale)[..., None]
+            valid = torch.as_tensor(valid_np, device=self.device)
+            out = model(
+                model.fuse(encoded.to(self.device)),
+                returns.to(self.device),
+                torch.as_tensor(windows.timesteps[index], device=self.device),
+                valid,
+            )
+            actions = torch.as_tensor(np.asarray(data.actions)[index], device=self.device)
+            loss, metrics = self.loss(out, actions, valid)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), self.hp.clip_grad_norm)
+            optimizer.step()
+            warmup.step()
+            interval.append(metrics)
+            if step % budget.eval_every == 0 or step == budget.steps:
+                means = pd.DataFrame(interval).mean().to_dict()
+                rows.append({"train_step": step, "wall_s": round(time.time() - started, 2), **means})
+                interval = []
+                io.write_csv(log_dir / "train_log.csv", pd.DataFrame(rows))
+                on_checkpoint(step, self)
+                model.train()
+
+    def save(self, path: Path) -> None:
+        """Trainable weights (a torch state dict); the features folder and records beside them."""
+        assert self.model is not None
+        side = {"features_folder": str(self.features_folder), "encoder_record": self.encoder_record}
+        io.write_json(path.with_suffix(".json"), side)
+        io.atomic_write(path, lambda f: torch.save(self.model.state_dict(), f))  # type: ignore[union-attr]
+
+    @classmethod
+    def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int) -> Any:
+        algorithm = cls(spec, hyperparameters, budget, seed)
+        side = io.read_json(path.with_suffix(".json"))
+        algorithm.features_folder = Path(side["features_folder"])
+        algorithm.encoder_record = side["encoder_record"]
+        card = io.read_json(algorithm.features_folder / cache.CARD)
+        algorithm.model = algorithm._build(tuple(card["shape"]))
+        algorithm.model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+        algorithm.model.to(algorithm.device)
+        return algorithm
+
+    def policy(self) -> BatchPolicy:
+        assert self.model is not None and self.features_folder is not None
+        card = io.read_json(self.features_folder / cache.CARD)
+        spec = cache.FeaturesSpec.from_dict(card["spec"])
+        return More3SPolicy(self, spec, FrozenEncoder.load(self.features_folder))
+
+
+class Windows:
+    """Training sequences: K consecutive steps of one episode ending at a uniformly drawn step,
+    left-padded where the episode started less than K steps before (as the DT's sampler)."""
+
+    def __init__(self, data: OfflineDataset, context: int, rng: np.random.Generator):
+        n = len(data.rewards)
+        ends = data.episode_ends()
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        episode = np.repeat(np.arange(len(ends)), ends - starts + 1)
+        self.episode_start = starts[episode]
+        self.timesteps = np.arange(n) - self.episode_start
+        # return-to-go: the rewards from t to the end of t's episode
+        rewards = np.asarray(data.rewards, dtype=np.float64)
+        to_end = np.cumsum(rewards[::-1])[::-1]
+        after_episode = np.concatenate([to_end[ends[:-1] + 1], [0.0]])
+        self.returns_to_go = (to_end - after_episode[episode]).astype(np.float32)
+        self.context = context
+        self.rng = rng
+        self.n = n
+
+    def sample(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (B, K) into the dataset and their validity (False = padding)."""
+        last = self.rng.integers(0, self.n, size=batch)
+        index = last[:, None] - np.arange(self.context - 1, -1, -1)[None, :]
+        valid = index >= self.episode_start[last][:, None]
+        return np.where(valid, index, last[:, None]), valid
+
+
+class More3SPolicy:
+    """Live play for many episodes at once: each step, the frozen encoder encodes the current
+    frames with the text of each episode's previous action, the fusion makes one token, and the
+    model reads the last K tokens with their returns-to-go (target minus rewards so far).
+    Discrete actions are sampled from the softmax, as the Decision Transformer's."""
+
+    def __init__(self, algorithm: More3SAlgorithm, spec: cache.FeaturesSpec, encoder: FrozenEncoder):
+        assert algorithm.model is not None
+        self.model = algorithm.model.eval()
+        self.hp = algorithm.hp
+        self.discrete = algorithm.spec.discrete
+        self.encoder = encoder
+        self.frames = cache.frames_of(spec)
+        self.texts = cache.ActionTexts(spec, algorithm.spec.action_meanings, algorithm.seed)
+        self.rng = np.random.default_rng(algorithm.seed)
+        self.device = algorithm.device
+
+    def reset(self, n_envs: int, target_return: float | None) -> None:
+        if target_return is None:
+            raise BenchmarkError("MORE-3S is return-conditioned: the env needs a target_return")
+        context = self.hp.context_size
+        self.tokens: list[deque[torch.Tensor]] = [deque(maxlen=context) for _ in range(n_envs)]
+        self.returns: list[deque[float]] = [deque(maxlen=context) for _ in range(n_envs)]
+        self.timesteps: list[deque[int]] = [deque(maxlen=context) for _ in range(n_envs)]
+        self.return_rest = np.full(n_envs, float(target_return))
+        self.timestep = np.zeros(n_envs, dtype=np.int64)  # of the current step in its episode
+        self.previous: list[Any] = [None] * n_envs
+
+    @torch.no_grad()
+    def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
+        token_ids, masks = prompts.tokenize([self.texts(self.previous[e]) for e in env_ids])
+        encoded = self.encoder.encode(self.frames(observations), token_ids, masks, image=self.hp.modality != "text")
+        new_tokens = self.model.fuse(encoded.to(self.device)).cpu()
+        for i, e in enumerate(env_ids):
+            self.return_rest[e] -= rewards[i]
+            self.tokens[e].append(new_tokens[i])
+            self.returns[e].append(self.return_rest[e] * self.hp.return_scale)
+            self.timesteps[e].append(int(self.timestep[e]))
+            self.timestep[e] += 1
+        context = self.hp.context_size
+        batch = len(env_ids)
+        tokens = torch.zeros(batch, context, new_tokens.shape[-1])
+        returns = torch.zeros(batch, context, 1)
+        timesteps = torch.zeros(batch, context, dtype=torch.long)
+        valid = torch.zeros(batch, context, dtype=torch.bool)
+        for i, e in enumerate(env_ids):  # left padding, as in training
+            length = len(self.tokens[e])
+            tokens[i, context - length :] = torch.stack(list(self.tokens[e]))
+            returns[i, context - length :, 0] = torch.as_tensor(list(self.returns[e]))
+            timesteps[i, context - length :] = torch.as_tensor(list(self.timesteps[e]))
+            valid[i, context - length :] = True
+        inputs = (tokens, returns, timesteps, valid)
+        last = self.model(*(x.to(self.device) for x in inputs))[:, -1].cpu()
+        if self.discrete:
+            probs = torch.softmax(last, dim=-1).numpy().astype(np.float64)
+            chosen: np.ndarray = np.array([self.rng.choice(len(p), p=p / p.sum()) for p in probs])
+        else:
+            chosen = last.numpy()
+        for i, e in enumerate(env_ids):
+            self.previous[e] = chosen[i]
+        return chosen
+
+
+# -- Ablations: each a named algorithm, the published MORE-3S with one switch changed -------------
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "more3s-rtg-token": {"rtg_mode": "token"},  # a DT-style return token instead of K/V injection
+    "more3s-rtg-none": {"rtg_mode": "none"},  # no return conditioning at all
+    "more3s-image-only": {"modality": "image"},
+    "more3s-text-only": {"modality": "text"},
+    "more3s-random-init": {"encoder_weights": "", "gpt2_weights": "", "encoder_language_init": "none"},
+    "more3s-paraphrases": {"prompts": "paraphrases"},
+    "more3s-memory": {"memory": True},
+    "more3s-leaky": {"pairing": "leaky"},  # the authors' label leak, as a diagnostic
+}
+
+for _name, _variant in ABLATIONS.items():
+    register(_name)(type(_name.replace("-", "_"), (More3SAlgorithm,), {"VARIANT": _variant}))

@@ -1,0 +1,72 @@
+"""A tiny MORE-3S on random data: small enough for unit tests, same code paths as the grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conftest import write_random_dataset
+
+from benchmark import datasets, envs, paths
+from benchmark.algorithms import Budget, get, hyperparameters
+from more3s import features
+from more3s.model import ModelConfig
+
+TINY = {
+    "context_size": 4,
+    "num_layers": 1,
+    "num_heads": 2,
+    "embed_size": 32,
+    "gpt2_weights": "",
+    "warmup_steps": 5,
+    "dropout": 0.0,
+    "encoder_hidden_size": 384,
+    "encoder_language_layers": 1,
+    "encoder_cross_layers": 1,
+    "encoder_visual_layers": 1,
+    "encoder_weights": "",
+    "encoder_language_init": "minilm",
+}
+
+# a small model configuration for model-level tests
+CONFIG = ModelConfig(
+    encoded_tokens=56,
+    encoded_width=8,
+    embed_size=32,
+    num_layers=2,
+    num_heads=2,
+    max_timestep=100,
+    dropout=0.0,
+    action_size=4,
+    discrete=True,
+    rtg_mode="attention",
+    memory=False,
+    memory_batches=20,
+    memory_width=8,
+    gpt2_weights="",
+)
+
+
+def random_dataset(suite: str = "atari", **kwargs: Any) -> datasets.OfflineDataset:
+    """A random dataset where the features stage looks for it (run inside `in_tmp`)."""
+    env = "breakout" if suite == "atari" else "hopper"
+    return write_random_dataset(paths.dataset_dir(suite, env, "random"), suite, name="random", **kwargs)
+
+
+def trained(
+    name: str, suite: str = "atari", steps: int = 10, batch: int = 4, seed: int = 0, **overrides: Any
+) -> tuple[Any, dict[str, Any]]:
+    """Encode the random dataset (once per spec), then train `name` on it; checkpoints in ./ck/."""
+    env = "breakout" if suite == "atari" else "hopper"
+    hp = hyperparameters(name, suite, {**TINY, **overrides})
+    cls = get(name)
+    spec = cls.features_spec(suite, env, "random", hp)
+    if not (spec.folder / features.CARD).exists():
+        features.build(spec)
+    budget = Budget(steps=steps, batch_size=batch, eval_every=steps)
+    algorithm = cls(envs.EnvSpec.of(suite, env, envs.protocol_for(suite)), hp, budget, seed)
+    log_dir = Path("logs") / name
+    log_dir.mkdir(parents=True, exist_ok=True)
+    data = datasets.load(paths.dataset_dir(suite, env, "random"))
+    algorithm.fit(data, budget, log_dir, lambda step, a: a.save(Path("ck") / name / f"step{step}.pt"))
+    return algorithm, hp

@@ -1,0 +1,92 @@
+"""Encode once: the cache equals on-the-fly encoding; texts pair each frame with the previous action."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from more3s_helpers import TINY, random_dataset
+
+from benchmark import envs
+from benchmark.algorithms import get, hyperparameters
+from more3s import features, prompts
+from more3s.encoder import FrozenEncoder
+from more3s.regions import GridRegions
+
+
+def spec_of(name: str = "more3s", suite: str = "atari", **overrides: object) -> features.FeaturesSpec:
+    env = "breakout" if suite == "atari" else "hopper"
+    return get(name).features_spec(suite, env, "random", hyperparameters(name, suite, {**TINY, **overrides}))
+
+
+@pytest.mark.parametrize("suite", ["atari", "mujoco"])
+def test_cached_features_equal_on_the_fly_encoding(in_tmp: Path, suite: str) -> None:
+    data = random_dataset(suite, episodes=2, length=20)
+    spec = spec_of(suite=suite)
+    card = features.build(spec)
+    cached = features.load(spec.folder, data.sha256)
+    assert cached.encoded.dtype == np.float16 and cached.encoded.shape == (40, 56, 384)
+    assert card["pretrained"]["lxmert"] == "no" and card["pretrained"]["text"].startswith("all-MiniLM-L6-v2")
+    # on the fly: a freshly built encoder (seeded, so the same weights) on the raw frames and texts
+    encoder = FrozenEncoder.build(spec.encoder, features.frames_of(spec)(data.observations[:1]).shape[1:])
+    ids, masks = prompts.tokenize([cached.texts[i] for i in cached.text_index[10:20]])
+    live = encoder.encode(features.frames_of(spec)(data.observations[10:20]), ids, masks).numpy()
+    np.testing.assert_allclose(cached.encoded[10:20].astype(np.float32), live, rtol=1e-2, atol=1e-2)
+
+
+def test_frames_are_paired_with_the_previous_action(in_tmp: Path) -> None:
+    data = random_dataset(episodes=2, length=5)
+    meanings = envs.EnvSpec.of("atari", "breakout", envs.protocol_for("atari")).action_meanings
+    texts = features.ActionTexts(spec_of(), meanings, seed=0)
+    words = prompts.atari_texts("breakout", meanings, 1)
+    paired = features.step_texts(data, texts, "previous")
+    assert paired[0] == paired[5] == prompts.NO_ACTION[0]  # episode starts
+    assert paired[1:5] == [words[a][0] for a in data.actions[0:4]]
+    leaky = features.step_texts(data, texts, "leaky")
+    assert leaky == [words[a][0] for a in data.actions]
+
+
+def test_modalities_blank_the_text_or_the_image(in_tmp: Path) -> None:
+    data = random_dataset(episodes=1, length=8)
+    meanings = envs.EnvSpec.of("atari", "breakout", envs.protocol_for("atari")).action_meanings
+    image_only = features.step_texts(data, features.ActionTexts(spec_of(modality="image"), meanings, 0), "previous")
+    assert set(image_only) == {prompts.BLANK}
+    spec = spec_of(modality="text")
+    features.build(spec)
+    cached = features.load(spec.folder, data.sha256)
+    same_text = cached.text_index == cached.text_index[1]
+    rows = np.flatnonzero(same_text)
+    assert len(rows) >= 2  # different frames, same text -> the same encoding when regions are zeroed
+    np.testing.assert_array_equal(cached.encoded[rows[0]], cached.encoded[rows[1]])
+
+
+def test_every_action_text_fits_twenty_tokens_and_paraphrases_differ() -> None:
+    for game in prompts.ATARI_WORDS:
+        meanings = envs.EnvSpec.of("atari", game, envs.protocol_for("atari")).action_meanings
+        texts = prompts.atari_texts(game, meanings, features.PARAPHRASES)
+        flat = [t for action in texts for t in action] + list(prompts.NO_ACTION)
+        ids, _ = prompts.tokenize(flat)
+        assert (ids[:, -1] == 0).all(), f"{game}: a text is cut at {prompts.MAX_TOKENS} tokens"
+        assert len({action[0] for action in texts}) == len(set(meanings)), f"{game}: two actions share a text"
+        assert all(len(set(action)) > 1 for action in texts if action[0] != texts[0][0]), game
+    for env, joints in prompts.JOINTS.items():
+        action = np.linspace(-1, 1, len(joints))
+        ids, _ = prompts.tokenize([prompts.describe_continuous(env, action, k) for k in range(3)])
+        assert (ids[:, -1] == 0).all(), env
+
+
+def test_grid_regions_cover_the_frame_row_by_row() -> None:
+    frame = np.arange(84 * 84, dtype=np.int64).reshape(1, 84, 84) % 251
+    features_, boxes = GridRegions()(frame.astype(np.uint8))
+    assert features_.shape == (1, 36, 196) and boxes.shape == (1, 36, 4)
+    np.testing.assert_allclose(features_[0, 7].reshape(14, 14), frame[0, 14:28, 14:28] / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(boxes[0, 7], [1 / 6, 1 / 6, 2 / 6, 2 / 6], rtol=1e-6)
+
+
+def test_a_cache_from_another_dataset_is_refused(in_tmp: Path) -> None:
+    random_dataset(episodes=1, length=8)
+    spec = spec_of()
+    features.build(spec)
+    with pytest.raises(features.BenchmarkError, match="rerun the features stage"):
+        features.load(spec.folder, "0" * 64)
