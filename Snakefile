@@ -8,8 +8,9 @@ if not config:
 
 
 # Outputs (results/, resources/) are relative to the preset's workdir: the smoke preset writes
-# under resources/smoke/ so that it never overwrites the default preset's results.
-workdir: config.get("workdir", ".")
+# under resources/smoke/ so that it never overwrites the default preset's results. Anchored at
+# this file's folder: a cluster job's Snakemake starts inside the workdir and would nest it again.
+workdir: os.path.join(workflow.basedir, config.get("workdir", "."))
 
 
 # `snakemake --report results/report.html`: every figure and table captioned, with provenance.

@@ -26,6 +26,7 @@ from benchmark import (
     training,
 )
 from benchmark.errors import BenchmarkError
+from benchmark.statistics import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         commands.add_parser(name, help=help_text).add_argument("--run", required=True)
     collect = commands.add_parser("aggregate", help="metrics.json files -> scores.csv")
     collect.add_argument("metrics", nargs="+", type=Path)
-    commands.add_parser("report", help="scores.csv -> tables and figures")
+    tabulate = commands.add_parser("report", help="results/ -> tables and figures")
+    tabulate.add_argument("--settings", required=True, help="the preset's report block as JSON")
     readme = commands.add_parser("results-readme", help="write results/README.md for a reference run")
     readme.add_argument("--command", required=True, help="the exact command that made the results")
     readme.add_argument("--wall-s", required=True, type=float, help="its wall time in seconds")
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.stage == "aggregate":
             aggregate.collect(args.metrics)
         elif args.stage == "report":
-            report.report()
+            report.report(Settings.from_preset(json.loads(args.settings)))
         elif args.stage == "results-readme":
             text = provenance.results_readme(args.command, args.wall_s, paths.SCORES, paths.RESOURCES / "datasets")
             io.write_text(paths.RESULTS / "README.md", text)

@@ -122,4 +122,8 @@ def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[st
             f"config key 'algorithms.{name}.{suite}.{unknown[0]}': unknown hyperparameter; "
             f"allowed: {', '.join(sorted(allowed))}"
         )
-    return dataclasses.asdict(dataclasses.replace(defaults, **overrides))
+    try:
+        return dataclasses.asdict(dataclasses.replace(defaults, **overrides))
+    except BenchmarkError as error:  # a value the dataclass refuses: "<field>: <why>"
+        field, why = str(error).split(": ", 1)
+        raise BenchmarkError(f"config key 'algorithms.{name}.{suite}.{field}': {why}") from None

@@ -54,3 +54,9 @@ REPORT_FIGURES = (
 )
 TABLE_FORMATS = ("csv", "md", "tex")
 FIGURE_FORMATS = ("png", "pdf")
+
+
+def report_outputs() -> list[Path]:
+    """Every file the report stage writes."""
+    tables = [TABLES / f"{name}.{fmt}" for name in REPORT_TABLES for fmt in TABLE_FORMATS]
+    return tables + [FIGURES / f"{name}.{fmt}" for name in REPORT_FIGURES for fmt in FIGURE_FORMATS]

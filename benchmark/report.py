@@ -1,95 +1,339 @@
-"""The report stage: tables and figures from results/scores.csv alone."""
+"""The report stage: every table and figure from results/ alone.
+
+It reads results/scores.csv and, for each of its runs, results/runs/<run>/{eval.csv,config.json};
+never a dataset or a checkpoint, so it runs on a fresh clone. Tables go to results/tables/ (CSV,
+Markdown, LaTeX), figures to results/figures/ (PNG, PDF).
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
-from benchmark import io, paths
+from benchmark import figures, io, paths, published, scores, statistics, tables
+from benchmark.errors import BenchmarkError
+from benchmark.statistics import SCORES, Settings
 
-GROUP = ["suite", "env", "dataset", "algorithm"]
+KEY = ["suite", "env", "dataset", "algorithm"]
+REQUIRED = [
+    *KEY,
+    "seed",
+    "preset",
+    "train_steps",
+    "raw_final",
+    "norm_final",
+    "raw_best",
+    "norm_best",
+    "episodes",
+    "normalizer",
+    "protocol",
+    "pretrained",
+    "dataset_sha256",
+    "git_sha",
+]
+NORMALISERS = {scores.ATARI_GAMER: "100 = the DT paper's gamer score", scores.D4RL: "100 = D4RL's expert score"}
+BEST_NOTE = (
+    "final = the last evaluation; best = the best evaluation (max over checkpoints of the mean return), "
+    "optimistic by construction and never a substitute for final."
+)
 
-
-def summary_table(scores: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over seeds of the normalised final and best scores per env x algorithm."""
-    grouped = scores.groupby(GROUP, sort=True)
-    table = grouped.agg(
-        seeds=("seed", "nunique"),
-        norm_final_mean=("norm_final", "mean"),
-        norm_final_std=("norm_final", "std"),
-        norm_best_mean=("norm_best", "mean"),
-        norm_best_std=("norm_best", "std"),
-        raw_final_mean=("raw_final", "mean"),
-        train_steps=("train_steps", "max"),
-        pretrained=("pretrained", lambda s: "/".join(sorted(set(map(str, s))))),
-        protocol=("protocol", "first"),
-    )
-    return table.reset_index().fillna({"norm_final_std": 0.0, "norm_best_std": 0.0})
-
-
-def _pm(mean: float, std: float) -> str:
-    return f"{mean:.1f} ± {std:.1f}"
-
-
-def summary_markdown(table: pd.DataFrame, normalizers: dict[str, str]) -> str:
-    lines = [
-        "# Summary: normalised scores, mean ± std over seeds",
-        "",
-        "final = the last evaluation; best = the best evaluation (max over checkpoints of the mean",
-        "return). Normalisers: " + ", ".join(f"{s}: `{n}`" for s, n in sorted(normalizers.items())) + ".",
-        "",
-        "| suite | env | dataset | algorithm | seeds | final (norm.) | best (norm.) | raw final | steps "
-        "| pretrained | protocol |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in table.itertuples():
-        lines.append(
-            f"| {row.suite} | {row.env} | {row.dataset} | {row.algorithm} | {row.seeds} "
-            f"| {_pm(row.norm_final_mean, row.norm_final_std)} | {_pm(row.norm_best_mean, row.norm_best_std)} "
-            f"| {row.raw_final_mean:.1f} | {row.train_steps} | {row.pretrained} | `{row.protocol}` |"
-        )
-    return "\n".join(lines) + "\n"
+log = logging.getLogger(__name__)
 
 
-def scores_figure(scores: pd.DataFrame, out: Path) -> None:
-    """Per env and dataset: the mean normalised final score per algorithm (bar, with the std over
-    seeds) and every seed (dot)."""
-    scores = scores.assign(task=scores["env"] + "\n" + scores["dataset"])
-    algorithms = sorted(scores["algorithm"].unique())
-    tasks = sorted(scores["task"].unique())
-    layout = {
-        "data": scores,
-        "x": "task",
-        "y": "norm_final",
-        "hue": "algorithm",
-        "order": tasks,
-        "hue_order": algorithms,
-        "palette": dict(zip(algorithms, sns.color_palette("colorblind", len(algorithms)), strict=True)),
+def load_scores(path: Path = paths.SCORES) -> pd.DataFrame:
+    if not Path(path).exists():
+        raise BenchmarkError(f"{path}: not found; the aggregate stage writes it")
+    frame = pd.read_csv(path, dtype={"pretrained": str, "protocol": str, "git_sha": str})
+    missing = [column for column in REQUIRED if column not in frame.columns]
+    if missing:
+        raise BenchmarkError(f"{path}: missing column {missing[0]!r}")
+    if frame.empty:
+        raise BenchmarkError(f"{path}: no runs to report")
+    return frame
+
+
+def _run_facts(config: dict[str, Any]) -> dict[str, Any]:
+    """What the paper-vs-reproduced and provenance tables need from a run's config.json."""
+    dataset = config["dataset"]
+    provenance = config["provenance"]
+    return {
+        "data_source": dataset["source"],
+        "generator": dataset["options"].get("generator"),
+        "transitions": dataset["options"].get("transitions"),
+        "batch_size": config["training"]["batch_size"],
+        "python": provenance["python"],
+        "packages": ", ".join(f"{k} {v}" for k, v in provenance["packages"].items()),
+        "machine": f"{provenance['machine']['cpus']} CPUs, {provenance['machine']['platform']}",
     }
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.8 * len(tasks) + 2.5), 3.8))
-    sns.barplot(**layout, errorbar="sd", alpha=0.6, capsize=0.1, err_kws={"linewidth": 1}, ax=ax)
-    sns.stripplot(**layout, dodge=True, size=4, edgecolor="black", linewidth=0.5, legend=False, ax=ax)
-    ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel("")
-    ax.set_ylabel("normalised score (final)")
-    ax.set_title(
-        f"0 = random, 100 = reference; bars: mean ± std over {scores['seed'].nunique()} seeds (dots)", fontsize=9
-    )
-    ax.legend(
-        title="algorithm", fontsize=8, title_fontsize=8, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left"
-    )
-    fig.tight_layout()
-    io.atomic_write(out, lambda f: fig.savefig(f, format="png", dpi=150))
-    plt.close(fig)
 
 
-def report(scores_csv: Path = paths.SCORES, tables: Path = paths.TABLES, figures: Path = paths.FIGURES) -> None:
-    scores = pd.read_csv(scores_csv)
-    table = summary_table(scores)
-    normalizers = scores.groupby("suite")["normalizer"].first().to_dict()
-    io.write_csv(tables / "summary.csv", table)
-    io.write_text(tables / "summary.md", summary_markdown(table, normalizers))
-    scores_figure(scores, figures / "scores.png")
+def load_runs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every evaluation episode of the runs in scores.csv (with its normalised return), and each
+    run's facts from its config.json."""
+    episodes, facts = [], []
+    for row in frame[[*KEY, "seed"]].itertuples(index=False):
+        folder = paths.run_dir(f"{row.suite}/{row.env}/{row.dataset}/{row.algorithm}/seed{row.seed}")
+        for name in ("eval.csv", "config.json"):
+            if not (folder / name).exists():
+                raise BenchmarkError(f"{folder / name}: missing; every run in {paths.SCORES} needs it")
+        key = row._asdict()
+        evaluations = pd.read_csv(folder / "eval.csv", usecols=["train_step", "return"])
+        normalize = scores.normalizer(row.suite, row.env)
+        episodes.append(evaluations.assign(**key, norm=normalize(evaluations["return"])))
+        facts.append(key | _run_facts(io.read_json(folder / "config.json")))
+    return pd.concat(episodes, ignore_index=True), pd.DataFrame(facts).astype({"transitions": "Int64"})
+
+
+def _joined(values: pd.Series) -> str:
+    return ", ".join(map(str, sorted(set(values))))
+
+
+def per_task(frame: pd.DataFrame, facts: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
+    """Per suite x env x dataset x algorithm: mean and std over seeds of the raw and normalised,
+    final and best scores, the normalised means' intervals, and what the runs were."""
+    stats: dict[str, tuple[str, Any]] = {"seeds": ("seed", "nunique")}
+    for score in SCORES:
+        for kind in ("raw", "norm"):
+            stats |= {f"{score}_{kind}_{s}": (f"{kind}_{score}", s) for s in ("mean", "std")}
+    stats |= {
+        "train_steps": ("train_steps", "max"),
+        "eval_episodes": ("episodes", "max"),
+        "normalizer": ("normalizer", _joined),
+        "pretrained": ("pretrained", _joined),  # verbatim: MORE-3S names each component
+        "protocol": ("protocol", _joined),
+        "preset": ("preset", _joined),
+    }
+    table = frame.groupby(KEY, sort=True).agg(**stats).reset_index()
+    run_facts = facts.groupby(KEY).agg(
+        batch_size=("batch_size", "max"),
+        data_source=("data_source", "first"),
+        generator=("generator", "first"),
+        transitions=("transitions", "first"),
+    )
+    bounds = intervals.drop(columns=[f"{score}_norm" for score in SCORES])
+    return table.merge(run_facts.reset_index(), on=KEY).merge(bounds, on=KEY)
+
+
+def _per_task_display(table: pd.DataFrame) -> pd.DataFrame:
+    shown = table[[*KEY, "seeds"]].copy()
+    for score in SCORES:
+        for kind, label in (("norm", "normalised"), ("raw", "raw")):
+            shown[f"{score}, {label}"] = [
+                tables.mean_std(m, s)
+                for m, s in zip(table[f"{score}_{kind}_mean"], table[f"{score}_{kind}_std"], strict=True)
+            ]
+    shown["budget"] = [f"{s:,} steps x {b}" for s, b in zip(table["train_steps"], table["batch_size"], strict=True)]
+    shown["eval episodes"] = table["eval_episodes"]
+    return shown.assign(pretrained=table["pretrained"], protocol=table["protocol"])
+
+
+def _normaliser_note(frame: pd.DataFrame) -> str:
+    used = frame.groupby("suite")["normalizer"].first()
+    described = ", ".join(
+        f"{suite}: `{name}` ({NORMALISERS.get(name, 'see benchmark/scores.py')})" for suite, name in used.items()
+    )
+    return f"Normalised scores: 0 = random; {described}."
+
+
+def _aggregate_display(table: pd.DataFrame) -> pd.DataFrame:
+    shown = table[["suite", "dataset", "algorithm", "score"]].copy()
+    shown["tasks x seeds"] = [f"{t} x {s}" for t, s in zip(table["tasks"], table["seeds"], strict=True)]
+    for metric in statistics.METRICS:
+        shown[metric.replace("_", " ")] = [
+            tables.estimate(*values)
+            for values in table[[metric, f"{metric}_low", f"{metric}_high"]].itertuples(index=False)
+        ]
+    return shown
+
+
+def _improvement_display(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "suite": table["suite"],
+            "score": table["score"],
+            "comparison": [f"{a} > {b}" for a, b in zip(table["algorithm"], table["baseline"], strict=True)],
+            "tasks": table["tasks"],
+            "seeds": [f"{a} / {b}" for a, b in zip(table["seeds"], table["baseline_seeds"], strict=True)],
+            "probability": [
+                tables.estimate(*v, digits=2)
+                for v in table[["probability", "probability_low", "probability_high"]].itertuples(index=False)
+            ],
+        }
+    )
+
+
+def _paper_display(table: pd.DataFrame) -> pd.DataFrame:
+    def published_value(row: pd.Series) -> str:
+        about = [row["published_score"]] if row["published_score"] != "unstated" else []
+        about += [f"{int(row['published_seeds'])} seeds"] if pd.notna(row["published_seeds"]) else []
+        value = tables.mean_std(row["published_mean"], row["published_std"])
+        return f"{value} ({', '.join(about)})" if about else value
+
+    def ours(row: pd.Series, score: str) -> str:
+        if pd.isna(row["seeds"]):
+            return "—"
+        return f"{tables.mean_std(row[f'{score}_mean'], row[f'{score}_std'])} ({int(row['seeds'])} seeds)"
+
+    return pd.DataFrame(
+        {
+            "suite": table["suite"],
+            "env": table["env"],
+            "algorithm": [
+                f"{p} ({o})" if o else p for p, o in zip(table["published_algorithm"], table["algorithm"], strict=True)
+            ],
+            "source": table["source"] + ", " + table["table"],
+            "dataset: published / ours": table["published_dataset"] + " / " + table["dataset"].fillna("—"),
+            "unit": table["unit"],
+            "published": [published_value(row) for _, row in table.iterrows()],
+            "ours, final": [ours(row, "final") for _, row in table.iterrows()],
+            "ours, best": [ours(row, "best") for _, row in table.iterrows()],
+            "differences from the published protocol": table["differences"],
+            "published note": table["published_note"],
+        }
+    )
+
+
+def _paper_notes(table: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
+    compared = table[table["seeds"].notna()]
+    like_for_like = int((compared["differences"] == "").sum())
+    presets = ", ".join(f"`{p}`" for p in sorted(frame["preset"].unique()))
+    unpublished = sorted(set(frame["algorithm"]) - set(published.PUBLISHED_ALGORITHMS.values()))
+    sources = sorted(set(zip(table["source"], table["url"], strict=True)))
+    notes = [
+        f"Ours: preset {presets}. Each row names every way our protocol differs from the published one, computed "
+        f"from the runs' config.json; {like_for_like} of the {len(compared)} rows with a number of ours are like "
+        "for like (no difference). A number with a difference is not a reproduction of the published one.",
+        "Units: raw returns beside raw, normalised beside normalised with the same normaliser. " + BEST_NOTE,
+        "Sources: " + "; ".join(f"{s} <{u}>" for s, u in sources) + " (benchmark/data/README.md).",
+    ]
+    if unpublished:
+        notes.append(f"No published numbers for: {', '.join(unpublished)}.")
+    return notes
+
+
+def provenance(frame: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """Per suite x env x dataset: where the data came from (and its sha256), which runs used it,
+    with which code and software."""
+    runs = frame.merge(facts, on=[*KEY, "seed"])
+    return (
+        runs.groupby(["suite", "env", "dataset"], sort=True)
+        .agg(
+            source=("data_source", _joined),
+            generator=("generator", lambda v: _joined(v.dropna())),
+            transitions=("transitions", lambda v: _joined(v.dropna())),
+            dataset_sha256=("dataset_sha256", _joined),
+            algorithms=("algorithm", _joined),
+            seeds=("seed", _joined),
+            preset=("preset", _joined),
+            protocol=("protocol", _joined),
+            git_sha=("git_sha", _joined),
+            python=("python", _joined),
+            packages=("packages", _joined),
+            machine=("machine", _joined),
+        )
+        .reset_index()
+    )
+
+
+def _warn_about_seeds(frame: pd.DataFrame) -> None:
+    """One line for the tasks with one seed (no intervals), one for the seeds that aggregates
+    leave out (they lack a task the algorithm's other seeds ran: rliable needs every task)."""
+    seeds = frame.groupby(KEY)["seed"].nunique()
+    if (seeds < 2).any():
+        alone = ", ".join("/".join(key) for key in seeds[seeds < 2].index)
+        log.warning("1 seed, so no confidence intervals (and no std), for: %s", alone)
+    short = []
+    for (suite, algorithm), runs in frame.groupby(["suite", "algorithm"], sort=True):
+        tasks = runs.groupby("seed")[["env", "dataset"]].apply(lambda r: set(r.itertuples(index=False, name=None)))
+        every = set().union(*tasks)
+        lacking = [int(seed) for seed, ran in tasks.items() if ran != every]
+        if lacking:
+            short.append(f"{suite}/{algorithm} seeds {', '.join(map(str, lacking))}")
+    if short:
+        log.warning("left out of the aggregates that span a task they lack: %s", "; ".join(short))
+
+
+def report(settings: Settings) -> None:
+    frame = load_scores()
+    evaluations, facts = load_runs(frame)
+    _warn_about_seeds(frame)
+    colours = figures.palette(frame["algorithm"])
+    out_tables, out_figures = paths.TABLES, paths.FIGURES
+    bootstrap = f"{settings.bootstrap_reps:,} bootstrap replications, seed {settings.seed}"
+
+    task_table = per_task(frame, facts, statistics.task_intervals(frame, settings))
+    tables.write(
+        out_tables,
+        "per_task",
+        task_table,
+        _per_task_display(task_table),
+        "Per task: scores, mean ± std over seeds",
+        [BEST_NOTE, _normaliser_note(frame), f"95% CIs of the normalised means ({bootstrap}): per_task.csv."],
+    )
+    figures.per_task(task_table, frame, colours, out_figures / "per_task")
+
+    aggregate = statistics.aggregates(frame, settings)
+    tables.write(
+        out_tables,
+        "aggregate",
+        aggregate,
+        _aggregate_display(aggregate),
+        "Aggregate normalised scores per suite and dataset: estimate [95% stratified-bootstrap CI]",
+        [
+            "Over the dataset's envs (tasks) and seeds (runs), with rliable: IQM = mean of the middle 50% of runs; "
+            "optimality gap = 100 - mean of min(score, 100) (lower is better).",
+            BEST_NOTE,
+            _normaliser_note(frame),
+            f"{bootstrap}.",
+        ],
+    )
+    for score in SCORES:
+        figures.aggregate(aggregate, score, colours, settings.bootstrap_reps, out_figures / f"aggregate_{score}")
+
+    improvement = statistics.improvements(frame, settings)
+    tables.write(
+        out_tables,
+        "probability_of_improvement",
+        improvement,
+        _improvement_display(improvement),
+        f"Probability of improvement of {statistics.MORE3S} over each baseline: estimate [95% CI]",
+        [
+            "P(X > Y): the probability that a run of X scores above a run of Y on a task, averaged over the "
+            "suite's (env, dataset) tasks both ran (rliable); 0.5 = no difference.",
+            BEST_NOTE,
+            f"{bootstrap}."
+            + ("" if len(improvement) else f" No `{statistics.MORE3S}` runs beside a baseline in these results."),
+        ],
+    )
+    figures.probability_of_improvement(
+        improvement, colours, settings.bootstrap_reps, out_figures / "probability_of_improvement"
+    )
+
+    figures.performance_profiles(statistics.profiles(frame, settings), colours, out_figures / "performance_profiles")
+    figures.learning_curves(statistics.learning_curves(evaluations, settings), colours, out_figures / "learning_curves")
+
+    paper = published.beside_ours(task_table, published.load())
+    tables.write(
+        out_tables,
+        "paper_vs_reproduced",
+        paper,
+        _paper_display(paper),
+        f"Published numbers beside ours (preset {', '.join(sorted(frame['preset'].unique()))})",
+        _paper_notes(paper, frame),
+    )
+
+    origin = provenance(frame, facts)
+    tables.write(
+        out_tables,
+        "provenance",
+        origin,
+        origin.drop(columns=["python", "packages", "machine"]),
+        "Provenance: data, code and software of the runs",
+        [
+            f"Software: Python {p}; {s}. Machine: {m}."
+            for p, s, m in origin[["python", "packages", "machine"]].drop_duplicates().itertuples(index=False)
+        ],
+    )

@@ -187,6 +187,7 @@ class More3SAlgorithm:
         self.features_folder = spec.folder
         features = cache.load(spec.folder, data.sha256)
         self.encoder_record = features.card["pretrained"]
+        io.write_json(log_dir / "features.json", features.card)  # the cache's size, throughput, weights
         torch.manual_seed(self.seed)
         self.model = model = self._build(features.encoded.shape).to(self.device)
         windows = Windows(data, self.hp.context_size, np.random.default_rng(self.seed))
@@ -348,7 +349,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "more3s-rtg-none": {"rtg_mode": "none"},  # no return conditioning at all
     "more3s-image-only": {"modality": "image"},
     "more3s-text-only": {"modality": "text"},
-    "more3s-random-init": {"encoder_weights": "", "gpt2_weights": "", "encoder_language_init": "none"},
+    "more3s-random-init": {"encoder_weights": "", "gpt2_weights": ""},
     "more3s-paraphrases": {"prompts": "paraphrases"},
     "more3s-memory": {"memory": True},
     "more3s-leaky": {"pairing": "leaky"},  # the authors' label leak, as a diagnostic

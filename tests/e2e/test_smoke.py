@@ -8,21 +8,30 @@ import pandas as pd
 import pytest
 from conftest import SMOKE_WORKDIR
 
-from benchmark import aggregate, datasets
+from benchmark import aggregate, datasets, paths
 
 
 @pytest.mark.slow
 def test_smoke_preset_survives_kill_9_and_finishes(smoke_run: Path) -> None:
     workdir = smoke_run / SMOKE_WORKDIR
     scores = pd.read_csv(workdir / "results" / "scores.csv")
-    assert len(scores) == 2 * 3 * 2  # (breakout, hopper) x (cql, bc, dt) x 2 seeds
+    algorithms = {"cql", "bc", "dt", "more3s", "more3s-rtg-none"}
+    assert len(scores) == 2 * len(algorithms) * 2  # (breakout, hopper) x algorithms x 2 seeds
     assert not scores.duplicated(aggregate.KEY).any()
-    assert set(scores["algorithm"]) == {"cql", "bc", "dt"}
+    assert set(scores["algorithm"]) == algorithms
+    # the truth about weights: baselines train from scratch; MORE-3S's text stream is MiniLM's
+    more3s = scores["algorithm"].str.startswith("more3s")
+    assert (scores.loc[~more3s, "pretrained"] == "no").all()
+    expected = "lxmert=no; text=all-MiniLM-L6-v2 (embeddings + layers 0-0); gpt2=no"
+    assert (scores.loc[more3s, "pretrained"] == expected).all()
+    # one features cache per dataset, shared by MORE-3S and its ablation
+    caches = list((workdir / "resources" / "features").glob("*/*/*/*/features.json"))
+    assert len(caches) == 2
     assert scores[["norm_final", "norm_best"]].notna().all().all()
     for row in scores.itertuples():
         card = datasets.load(workdir / "resources" / "datasets" / row.suite / row.env / row.dataset, verify=False).card
         assert row.dataset_sha256 == card["dataset_sha256"]
-    for output in ("tables/summary.md", "tables/summary.csv", "figures/scores.png"):
-        assert (workdir / "results" / output).stat().st_size > 0
+    for output in paths.report_outputs():
+        assert (workdir / output).stat().st_size > 0
     # No temporary file of an interrupted atomic write is left behind.
     assert not list(workdir.rglob(".*.tmp"))

@@ -22,7 +22,8 @@ def test_shipped_presets_are_valid(preset) -> None:
 
 def test_grid_is_suites_envs_datasets_algorithms_seeds(smoke_config: dict[str, Any]) -> None:
     keys = config.grid(smoke_config)
-    assert len(keys) == 2 * 1 * 1 * 3 * 2  # (breakout, hopper) x mixed x (cql, bc, dt) x 2 seeds
+    # (breakout, hopper) x mixed x (cql, bc, dt, more3s, more3s-rtg-none) x 2 seeds
+    assert len(keys) == 2 * 1 * 1 * 5 * 2
     assert len({key.id for key in keys}) == len(keys)
 
 

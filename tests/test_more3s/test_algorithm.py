@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from more3s_helpers import random_dataset, trained
 
 from benchmark import envs
+from benchmark.algorithms import get, hyperparameters
+from benchmark.errors import BenchmarkError
 from benchmark.evaluation import run_episodes
+from more3s.algorithm import ABLATIONS
 
 
 def final_accuracy(name: str) -> float:
@@ -53,3 +58,15 @@ def test_a_checkpoint_reloads_to_the_same_policy_and_records_what_was_pretrained
     ]
     np.testing.assert_array_equal(play[0][0], play[1][0])
     assert loaded.pretrained == algorithm.pretrained
+
+
+def test_a_bad_switch_names_its_config_key() -> None:
+    with pytest.raises(BenchmarkError, match=r"^config key 'algorithms.more3s-memory.atari.modality': 'sound' is not"):
+        hyperparameters("more3s-memory", "atari", {"modality": "sound"})
+
+
+def test_every_ablation_changes_one_switch_of_the_published_model() -> None:
+    published = dataclasses.asdict(get("more3s").default_hyperparameters("atari"))
+    for name, variant in ABLATIONS.items():
+        changed = dataclasses.asdict(get(name).default_hyperparameters("atari"))
+        assert {k for k in published if published[k] != changed[k]} == set(variant), name

@@ -49,17 +49,23 @@ def test_a_baseline_module_dropped_in_is_planned_by_the_grid(tmp_path: Path) -> 
         assert f"results/runs/mujoco/hopper/mixed/iql/seed{seed}/metrics.json" in planned
 
 
-def test_default_preset_plans_three_algorithms_three_envs_three_seeds() -> None:
+def test_default_preset_plans_baselines_more3s_and_two_ablations() -> None:
+    """4 datasets x (3 baselines + MORE-3S + 2 ablations) x 3 seeds; the three MORE-3S variants
+    differ only in return conditioning, so one features cache per dataset serves them all."""
     result = snakemake("-n", "all")
     assert result.returncode == 0, result.stderr[-2000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M))
-    assert int(counts["train"]) >= 27 and int(counts["evaluate"]) == int(counts["train"])
+    assert int(counts["train"]) == 4 * 6 * 3 and int(counts["evaluate"]) == int(counts["train"])
+    assert int(counts["features"]) == 4
 
 
 def test_paper_preset_plans_the_full_paper_grid() -> None:
-    """4 games x DQN-Replay 1% + 3 tasks x 3 D4RL datasets, x 3 algorithms x 3 seeds."""
+    """4 games x DQN-Replay 1% + 3 tasks x 3 D4RL datasets, x (3 baselines + MORE-3S + 8 ablations)
+    x 3 seeds. Features caches per dataset: one shared by MORE-3S, rtg-token, rtg-none and memory,
+    one each for image-only, text-only, random-init, paraphrases and leaky."""
     result = snakemake("-n", "all", "--configfile", "config/paper.yaml")
     assert result.returncode == 0, result.stderr[-2000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M))
     assert int(counts["dataset"]) == 4 + 3 * 3
-    assert int(counts["train"]) == (4 + 3 * 3) * 3 * 3
+    assert int(counts["train"]) == (4 + 3 * 3) * 12 * 3
+    assert int(counts["features"]) == (4 + 3 * 3) * 6

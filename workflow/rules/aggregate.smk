@@ -10,6 +10,7 @@ rule aggregate:
         "results/logs/aggregate.log",
     benchmark:
         "results/benchmarks/aggregate.tsv"
+    localrule: True  # seconds of work: on a cluster, run where Snakemake runs rather than queue a job
     threads: 1
     resources:
         mem_mb=1000,

@@ -86,17 +86,13 @@ def report_settings(wildcards):
 
 def report_outputs():
     """Every table (CSV, Markdown, LaTeX) and figure (PNG, PDF). The CSVs and PNGs go into the HTML
-    report (`snakemake --report`), each with its caption from workflow/report/."""
+    report (`snakemake --report`), each with its caption, workflow/report/<tables|figures>/<name>.rst."""
+    categories = {"csv": "Tables", "png": "Figures"}
     outputs = []
-    for name in paths.REPORT_TABLES:
-        category = "Provenance" if name == "provenance" else "Tables"
-        for fmt in paths.TABLE_FORMATS:
-            path = str(paths.TABLES / f"{name}.{fmt}")
-            caption = f"../report/tables/{name}.rst"
-            outputs.append(report(path, caption=caption, category=category) if fmt == "csv" else path)
-    for name in paths.REPORT_FIGURES:
-        for fmt in paths.FIGURE_FORMATS:
-            path = str(paths.FIGURES / f"{name}.{fmt}")
-            caption = f"../report/figures/{name}.rst"
-            outputs.append(report(path, caption=caption, category="Figures") if fmt == "png" else path)
+    for path in paths.report_outputs():
+        category = categories.get(path.suffix[1:])
+        if category and path.stem == "provenance":
+            category = "Provenance"
+        caption = f"../report/{path.parent.name}/{path.stem}.rst"
+        outputs.append(report(str(path), caption=caption, category=category) if category else str(path))
     return outputs

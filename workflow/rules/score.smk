@@ -14,6 +14,7 @@ rule score:
         f"results/logs/score/{RUN}.log",
     benchmark:
         f"results/benchmarks/score/{RUN}.tsv"
+    localrule: True  # seconds of work: on a cluster, run where Snakemake runs rather than queue a job
     threads: 1
     resources:
         mem_mb=1000,

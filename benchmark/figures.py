@@ -1,0 +1,298 @@
+"""The report's figures, each as PNG and PDF.
+
+One colour per algorithm in every figure (`palette`): baselines in cool colours, MORE-3S and its
+ablations (`more3s-<variant>`) in one warm family (ablations hatched or dashed), and always listed
+baselines first, then MORE-3S, then its ablations, so the family reads as a group.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from benchmark import io
+from benchmark.statistics import CONFIDENCE, MORE3S, SCORES, is_more3s
+
+Colour = tuple[float, float, float]
+# Baselines in cool colours (colour-blind-safe blue and green, a purple), more of them in further
+# cool or neutral ones; MORE-3S in vermilion, its ablations in yellow-orange-brown shades.
+_BASELINES = {"bc": "#0173b2", "cql": "#029e73", "dt": "#7b5ea7"}
+_OTHER_BASELINES = ("#56b4e9", "#949494", "#2f4b7c", "#5fa8a0")
+_MORE3S_COLOUR = "#d55e00"
+ABLATION_HATCH = "///"  # bars of MORE-3S's ablations: its colour family, hatched
+ABLATION_LINE = "--"  # and dashed lines
+SCORE_LABELS = {"final": "final (last evaluation)", "best": "best (best evaluation: optimistic)"}
+NORMALISED = "normalised score\n(0 = random, 100 = reference)"
+CI = f"{CONFIDENCE:.0%} stratified-bootstrap CI"
+
+
+def algorithm_order(algorithms: Iterable[str]) -> list[str]:
+    names = sorted(set(algorithms))
+    family = sorted((a for a in names if is_more3s(a)), key=lambda a: (a != MORE3S, a))
+    return [a for a in names if not is_more3s(a)] + family
+
+
+def is_ablation(algorithm: str) -> bool:
+    return is_more3s(algorithm) and algorithm != MORE3S
+
+
+def _line(algorithm: str) -> str:
+    return ABLATION_LINE if is_ablation(algorithm) else "-"
+
+
+def _hatch(algorithm: str) -> str | None:
+    return ABLATION_HATCH if is_ablation(algorithm) else None
+
+
+def palette(algorithms: Iterable[str]) -> dict[str, Colour]:
+    """The colour of every algorithm; depends on the names only, so it is the same in every figure."""
+    order = algorithm_order(algorithms)
+    others = [a for a in order if not is_more3s(a) and a not in _BASELINES]
+    ablations = [a for a in order if is_ablation(a)]
+    colours = {a: to_rgb(c) for a, c in _BASELINES.items()}
+    colours |= {a: to_rgb(_OTHER_BASELINES[i % len(_OTHER_BASELINES)]) for i, a in enumerate(others)}
+    colours[MORE3S] = to_rgb(_MORE3S_COLOUR)
+    # darker and darker shades, skipping the palest (unreadable on white)
+    colours |= dict(zip(ablations, sns.color_palette("YlOrBr", len(ablations) + 2)[2:], strict=True))
+    return {a: colours[a] for a in order}
+
+
+def save(fig: Figure, stem: Path) -> None:
+    """`<stem>.png` and `<stem>.pdf`; no timestamp in the PDF, so a rebuild is byte-identical."""
+    io.atomic_write(stem.with_suffix(".png"), lambda f: fig.savefig(f, format="png", dpi=150))
+    io.atomic_write(stem.with_suffix(".pdf"), lambda f: fig.savefig(f, format="pdf", metadata={"CreationDate": None}))
+    plt.close(fig)
+
+
+def _legend(fig: Figure, colours: dict[str, Colour], present: Iterable[str]) -> None:
+    shown = set(present)
+    handles = [
+        Patch(facecolor=c, edgecolor="white", hatch=_hatch(a), label=a) for a, c in colours.items() if a in shown
+    ]
+    fig.legend(handles=handles, title="algorithm", loc="outside right upper", frameon=False, fontsize=8)
+
+
+def _groups(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    return sorted(set(frame[["suite", "dataset"]].itertuples(index=False, name=None)))
+
+
+def per_task(tasks: pd.DataFrame, scores: pd.DataFrame, colours: dict[str, Colour], stem: Path) -> None:
+    """Per game/task bars: mean normalised score over seeds with its interval, every seed a dot;
+    one row per score kind, one column per suite and dataset."""
+    groups = _groups(tasks)
+    widths = [tasks[(tasks["suite"] == s) & (tasks["dataset"] == d)]["env"].nunique() for s, d in groups]
+    algorithms = [a for a in colours if a in set(tasks["algorithm"])]
+    fig, axes = plt.subplots(
+        len(SCORES),
+        len(groups),
+        figsize=(2.0 + sum(widths) * (0.6 + 0.35 * len(algorithms)), 7.0),
+        gridspec_kw={"width_ratios": widths},
+        squeeze=False,
+        layout="constrained",
+    )
+    bar = 0.8 / len(algorithms)
+    for row, score in enumerate(SCORES):
+        for col, (suite, dataset) in enumerate(groups):
+            ax = axes[row, col]
+            cells = tasks[(tasks["suite"] == suite) & (tasks["dataset"] == dataset)]
+            envs = sorted(cells["env"].unique())
+            for j, algorithm in enumerate(algorithms):
+                for i, env in enumerate(envs):
+                    cell = cells[(cells["env"] == env) & (cells["algorithm"] == algorithm)]
+                    if cell.empty:
+                        continue
+                    x = i + (j - (len(algorithms) - 1) / 2) * bar
+                    mean, low, high = (float(cell[f"{score}_norm_{s}"].iloc[0]) for s in ("mean", "low", "high"))
+                    error = None if math.isnan(low) else [[mean - low], [high - mean]]
+                    ax.bar(
+                        x,
+                        mean,
+                        bar * 0.9,
+                        color=colours[algorithm],
+                        edgecolor="white",
+                        hatch=_hatch(algorithm),
+                        yerr=error,
+                        capsize=3,
+                    )
+                    seeds = scores[
+                        (scores["suite"] == suite)
+                        & (scores["dataset"] == dataset)
+                        & (scores["env"] == env)
+                        & (scores["algorithm"] == algorithm)
+                    ][f"norm_{score}"]
+                    # beside the interval's line, not on it
+                    ax.scatter(np.full(len(seeds), x + bar / 4), seeds, s=12, c="white", edgecolors="black", zorder=3)
+            ax.axhline(0, color="grey", lw=0.8)
+            ax.set_xticks(range(len(envs)), envs)
+            ax.set_title(f"{suite} / {dataset}", fontsize=9)
+            if col == 0:
+                ax.set_ylabel(f"{SCORE_LABELS[score]}\n{NORMALISED}", fontsize=8)
+    fig.suptitle(f"Per task: mean over seeds (bars), {CI}, seeds (dots)", fontsize=10)
+    _legend(fig, colours, algorithms)
+    save(fig, stem)
+
+
+_METRIC_TITLES = {
+    "iqm": "IQM",
+    "median": "median",
+    "mean": "mean",
+    "optimality_gap": "optimality gap\n(lower is better)",
+}
+
+
+def aggregate(table: pd.DataFrame, score: str, colours: dict[str, Colour], reps: int, stem: Path) -> None:
+    """Aggregate interval estimates of one score kind: a row per suite and dataset, a column per
+    metric, a line per algorithm (its interval) with a dot (the point estimate)."""
+    table = table[table["score"] == score]
+    groups = _groups(table)
+    algorithms = [a for a in colours if a in set(table["algorithm"])]
+    fig, axes = plt.subplots(
+        len(groups),
+        len(_METRIC_TITLES),
+        figsize=(11.0, 0.8 + len(groups) * (0.5 + 0.3 * len(algorithms))),
+        squeeze=False,
+        layout="constrained",
+    )
+    for row, (suite, dataset) in enumerate(groups):
+        cells = table[(table["suite"] == suite) & (table["dataset"] == dataset)].set_index("algorithm")
+        present = [a for a in algorithms if a in cells.index]
+        for col, (metric, title) in enumerate(_METRIC_TITLES.items()):
+            ax = axes[row, col]
+            for y, algorithm in enumerate(present):
+                cell = cells.loc[algorithm]
+                ax.hlines(y, cell[f"{metric}_low"], cell[f"{metric}_high"], color=colours[algorithm], lw=6, alpha=0.6)
+                ax.plot(cell[metric], y, "o", color="black", ms=4)
+            ax.set_yticks(range(len(present)), present if col == 0 else [""] * len(present))
+            ax.set_ylim(len(present) - 0.4, -0.6)  # top to bottom in legend order
+            ax.grid(axis="x", alpha=0.3)
+            if row == 0:
+                ax.set_title(title, fontsize=9)
+            if row == len(groups) - 1:
+                ax.set_xlabel("normalised score", fontsize=8)
+        first = cells.iloc[0]
+        axes[row, 0].set_ylabel(f"{suite} / {dataset}\n{first['tasks']} task(s) x {first['seeds']} seeds", fontsize=8)
+    fig.suptitle(f"Aggregate {SCORE_LABELS[score]} score, {CI} ({reps:,} reps)", fontsize=10)
+    _legend(fig, colours, algorithms)
+    save(fig, stem)
+
+
+def learning_curves(curves: pd.DataFrame, colours: dict[str, Colour], stem: Path) -> None:
+    """Normalised score against gradient steps per suite, env and dataset: the mean over seeds
+    and its interval (band)."""
+    panels = sorted(set(curves[["suite", "env", "dataset"]].itertuples(index=False, name=None)))
+    columns = min(3, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(4.0 * columns + 1.5, 3.2 * rows), squeeze=False, layout="constrained"
+    )
+    algorithms = [a for a in colours if a in set(curves["algorithm"])]
+    for ax, (suite, env, dataset) in zip(axes.flat, panels, strict=False):
+        panel = curves[(curves["suite"] == suite) & (curves["env"] == env) & (curves["dataset"] == dataset)]
+        for algorithm in algorithms:
+            line = panel[panel["algorithm"] == algorithm]
+            if line.empty:
+                continue
+            ax.plot(
+                line["train_step"],
+                line["norm"],
+                marker="o",
+                ls=_line(algorithm),
+                color=colours[algorithm],
+                ms=3,
+                lw=1.5,
+            )
+            ax.fill_between(line["train_step"], line["low"], line["high"], color=colours[algorithm], alpha=0.2, lw=0)
+        ax.set_title(f"{suite} / {env} / {dataset}", fontsize=9)
+        ax.set_xlabel("gradient steps", fontsize=8)
+        ax.set_ylabel(NORMALISED, fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"Learning curves: mean over seeds of each evaluation's mean return, {CI}", fontsize=10)
+    _legend(fig, colours, algorithms)
+    save(fig, stem)
+
+
+def performance_profiles(profiles: pd.DataFrame, colours: dict[str, Colour], stem: Path) -> None:
+    """Score distributions per suite (columns) and score kind (rows): the fraction of runs, over
+    every env and dataset of the suite, scoring above tau, with its interval (band)."""
+    suites = sorted(profiles["suite"].unique())
+    algorithms = [a for a in colours if a in set(profiles["algorithm"])]
+    fig, axes = plt.subplots(
+        len(SCORES), len(suites), figsize=(4.5 * len(suites) + 1.5, 6.5), squeeze=False, layout="constrained"
+    )
+    for row, score in enumerate(SCORES):
+        for col, suite in enumerate(suites):
+            ax = axes[row, col]
+            panel = profiles[(profiles["suite"] == suite) & (profiles["score"] == score)]
+            for algorithm in algorithms:
+                line = panel[panel["algorithm"] == algorithm]
+                ax.plot(line["tau"], line["fraction"], ls=_line(algorithm), color=colours[algorithm], lw=1.5)
+                ax.fill_between(line["tau"], line["low"], line["high"], color=colours[algorithm], alpha=0.2, lw=0)
+            for reference in (0, 100):
+                if panel["tau"].min() <= reference <= panel["tau"].max():
+                    ax.axvline(reference, color="grey", lw=0.8, ls=":")
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_title(f"{suite}, {SCORE_LABELS[score]}", fontsize=9)
+            ax.set_xlabel("normalised score τ (0 = random, 100 = reference)", fontsize=8)
+            ax.set_ylabel("fraction of runs with score > τ", fontsize=8)
+            ax.grid(alpha=0.3)
+    fig.suptitle(f"Performance profiles (runs: every seed of every env and dataset), {CI}", fontsize=10)
+    _legend(fig, colours, algorithms)
+    save(fig, stem)
+
+
+def probability_of_improvement(table: pd.DataFrame, colours: dict[str, Colour], reps: int, stem: Path) -> None:
+    """P(MORE-3S > baseline) per suite (rows) and score kind (columns), a line per baseline (its
+    interval) with a dot (the estimate); a figure saying so when there is nothing to compare."""
+    if table.empty:
+        fig, ax = plt.subplots(figsize=(6.0, 1.6), layout="constrained")
+        ax.axis("off")
+        ax.text(
+            0.5,
+            0.5,
+            f"No probability of improvement: the results hold no `{MORE3S}` runs\nbeside a baseline on the same tasks.",
+            ha="center",
+            va="center",
+            fontsize=10,
+        )
+        save(fig, stem)
+        return
+    suites = sorted(table["suite"].unique())
+    baselines = [a for a in colours if a in set(table["baseline"])]
+    fig, axes = plt.subplots(
+        len(suites),
+        len(SCORES),
+        figsize=(9.0, 0.9 + len(suites) * (0.6 + 0.35 * len(baselines))),
+        squeeze=False,
+        layout="constrained",
+    )
+    for row, suite in enumerate(suites):
+        for col, score in enumerate(SCORES):
+            ax = axes[row, col]
+            cells = table[(table["suite"] == suite) & (table["score"] == score)].set_index("baseline")
+            present = [b for b in baselines if b in cells.index]
+            for y, baseline in enumerate(present):
+                cell = cells.loc[baseline]
+                ax.hlines(
+                    y, cell["probability_low"], cell["probability_high"], color=colours[baseline], lw=6, alpha=0.6
+                )
+                ax.plot(cell["probability"], y, "o", color="black", ms=4)
+            ax.axvline(0.5, color="grey", lw=0.8, ls=":")
+            ax.set_xlim(0, 1)
+            ax.set_yticks(range(len(present)), [f"{MORE3S} > {b}" for b in present])
+            ax.set_ylim(len(present) - 0.4, -0.6)  # top to bottom in legend order
+            ax.set_title(f"{suite}, {SCORE_LABELS[score]}", fontsize=9)
+            ax.set_xlabel(f"P({MORE3S} > baseline) on a task (0.5: no difference)", fontsize=8)
+            ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"Probability of improvement, {CI} ({reps:,} reps)", fontsize=10)
+    save(fig, stem)

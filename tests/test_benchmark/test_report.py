@@ -1,0 +1,220 @@
+"""The report stage on the committed reference results (and on them plus made-up MORE-3S runs):
+every table and figure, their numbers, the paper-vs-reproduced flags, colours, bad input."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO
+
+from benchmark import __main__ as cli
+from benchmark import aggregate, config, figures, io, paths, published, report, scores
+from benchmark.statistics import Settings
+
+SETTINGS = Settings(bootstrap_reps=200, profile_bootstrap_reps=100, seed=0)
+MORE3S_PRETRAINED = "lxmert=no;gpt2=no;text=minilm"
+
+
+@pytest.fixture
+def results(in_tmp: Path) -> Path:
+    """The committed results/ (runs and scores.csv, no tables or figures) in a temp working dir."""
+    shutil.copytree(REPO / "results" / "runs", in_tmp / "results" / "runs")
+    shutil.copy2(REPO / paths.SCORES, in_tmp / paths.SCORES)
+    return in_tmp
+
+
+def add_runs(algorithm: str, like: str, raw_shift: float) -> None:
+    """Copies of every `like` run as `algorithm` runs, returns shifted by `raw_shift`, rescored and
+    re-aggregated: results with MORE-3S in them, without training it."""
+    for source in sorted(Path("results/runs").glob(f"*/*/*/{like}/seed*")):
+        target = source.parent.parent / algorithm / source.name
+        shutil.copytree(source, target)
+        evaluations = pd.read_csv(target / "eval.csv")
+        io.write_csv(target / "eval.csv", evaluations.assign(**{"return": evaluations["return"] + raw_shift}))
+        config = io.read_json(target / "config.json")
+        config["key"]["algorithm"] = algorithm
+        config["run"] = "/".join(target.parts[2:])
+        config["pretrained"] = MORE3S_PRETRAINED
+        io.write_json(target / "config.json", config)
+        scores.score_run(config["run"])
+    aggregate.collect(sorted(Path("results/runs").glob("*/*/*/*/seed*/metrics.json")))
+
+
+def test_report_writes_every_declared_table_and_figure_from_results(results: Path) -> None:
+    report.report(SETTINGS)
+    written = sorted(p.relative_to(results) for p in (results / "results").glob("[tf]*/*"))
+    assert written == sorted(paths.report_outputs())
+    assert all(path.stat().st_size > 0 for path in paths.report_outputs())
+
+    committed = pd.read_csv(paths.SCORES)
+    per_task = pd.read_csv(paths.TABLES / "per_task.csv")
+    expected = committed.groupby(report.KEY)["norm_final"].agg(["mean", "std", "count"]).reset_index()
+    merged = per_task.merge(expected, on=report.KEY)
+    assert len(merged) == len(per_task) == 12
+    assert merged["final_norm_mean"].tolist() == pytest.approx(merged["mean"].tolist())
+    assert merged["final_norm_std"].tolist() == pytest.approx(merged["std"].tolist())
+    assert (merged["seeds"] == merged["count"]).all()
+    assert (per_task["final_norm_low"] <= per_task["final_norm_mean"] + 1e-9).all()
+
+    aggregate_table = pd.read_csv(paths.TABLES / "aggregate.csv")
+    assert set(aggregate_table["score"]) == {"final", "best"}  # both, always labelled
+    atari = aggregate_table[(aggregate_table["suite"] == "atari") & (aggregate_table["algorithm"] == "dt")]
+    assert (atari["tasks"] == 2).all() and (atari["seeds"] == 3).all()  # breakout and pong
+
+    # LaTeX is escaped; Markdown keeps the protocol verbatim.
+    assert r"atari-dt-v1[max\_episode\_frames=27000]" in (paths.TABLES / "per_task.tex").read_text()
+    assert "atari-dt-v1[max_episode_frames=27000]" in (paths.TABLES / "per_task.md").read_text()
+    assert "No `more3s` runs" in (paths.TABLES / "probability_of_improvement.md").read_text()
+
+
+def test_paper_vs_reproduced_shows_every_published_number_and_flags_the_default_preset(results: Path) -> None:
+    report.report(SETTINGS)
+    table = pd.read_csv(paths.TABLES / "paper_vs_reproduced.csv")
+    numbers = published.load()
+    assert len(table) >= len(numbers)
+    assert set(zip(table["source"], table["table"], table["published_mean"], strict=True)) == set(
+        zip(numbers["source"], numbers["table"], numbers["mean"], strict=True)
+    )
+    ours = table[table["seeds"].notna()]
+    # DT paper Tables 1 and 12 and d3rlpy's Atari table for bc/cql/dt on Breakout and Pong, Table 2's
+    # bc/cql/dt on Hopper medium-replay and medium-expert: 24 published numbers have ours beside them.
+    assert len(ours) == 24
+    assert ours["differences"].str.contains("data: ours generated here").all()  # never DQN-Replay or D4RL
+    breakout_dt = ours[(ours["env"] == "breakout") & (ours["published_algorithm"] == "DT") & (ours["unit"] == "raw")]
+    flags = breakout_dt["differences"].iloc[0]
+    for flag in [
+        "transitions: ours 30,000, published 500,000",
+        "budget: ours 1,000 steps x 4, published 19,530 steps x 128",
+        "evaluation episodes: ours 5, published 10",
+        "protocol: ours atari-dt-v1[max_episode_frames=27000], published atari-dt-v1",
+        "score: published does not say final or best",
+    ]:
+        assert flag in flags
+    # Raw beside raw, normalised beside normalised.
+    committed = pd.read_csv(paths.SCORES)
+    dt = committed[(committed["env"] == "breakout") & (committed["algorithm"] == "dt")]
+    assert breakout_dt["final_mean"].iloc[0] == pytest.approx(dt["raw_final"].mean())
+    normalised = ours[(ours["env"] == "breakout") & (ours["published_algorithm"] == "DT") & (ours["unit"] != "raw")]
+    assert normalised["final_mean"].iloc[0] == pytest.approx(dt["norm_final"].mean())
+    pong_dt = table[(table["env"] == "pong") & (table["published_algorithm"] == "DT")]
+    assert pong_dt["published_note"].str.contains("Pong: batch 512").all()  # the source's protocol note
+    markdown = (paths.TABLES / "paper_vs_reproduced.md").read_text()
+    assert "0 of the 24 rows with a number of ours are like for like" in markdown
+    assert "No published numbers for" not in markdown  # bc, cql, dt all have some
+
+
+def _ours(**changes: object) -> dict[str, object]:
+    """A run set exactly like the DT paper's Atari protocol."""
+    return {
+        "data_source": "dqn-replay",
+        "generator": None,
+        "transitions": 500000,
+        "train_steps": 19530,
+        "batch_size": 128,
+        "seeds": 3,
+        "eval_episodes": 10,
+        "pretrained": "no",
+        "protocol": "atari-dt-v1",
+    } | changes
+
+
+def test_differences_are_empty_only_for_a_like_for_like_run() -> None:
+    numbers = published.load()
+    dt = numbers[(numbers["source"].str.startswith("DT paper")) & (numbers["algorithm"] == "DT")]
+    row = dt[dt["suite"] == "atari"].iloc[0].to_dict() | {"score": "final"}
+    assert published.differences(_ours(), row) == []
+    assert published.differences(_ours(seeds=5, pretrained=MORE3S_PRETRAINED), row) == [
+        "seeds: ours 5, published 3",
+        f"pretrained: ours {MORE3S_PRETRAINED}, published no",
+    ]
+    unstated = row | {"score": "unstated", "eval_episodes": float("nan")}
+    assert published.differences(_ours(), unstated) == [
+        "evaluation episodes: ours 10, published not recorded",
+        "score: published does not say final or best",
+    ]
+
+
+def test_generated_datasets_stand_in_for_the_published_ones() -> None:
+    assert published.stands_for("generated", "scripted-replay", "replay") == "dqn-replay-1pct"
+    assert published.stands_for("generated", "sac-medium-expert", "mixed") == "medium-expert"
+    assert published.stands_for("generated", "scripted", "mixed") is None  # no published counterpart
+    assert published.stands_for("dqn-replay", None, "dqn-replay-1pct") == "dqn-replay-1pct"
+    assert published.stands_for("d4rl", None, "medium-replay") == "medium-replay"
+
+
+def test_published_numbers_are_packaged_with_source_url_and_protocol() -> None:
+    numbers = published.load()
+    assert len(numbers) == 77  # 69 published rows, 8 of d3rlpy's with a "best" beside "final"
+    assert numbers[["source", "url", "table", "unit", "score", "mean", "data"]].notna().all().all()
+    assert set(numbers["unit"]) == set(published.UNITS)
+    assert set(numbers["score"]) == {"final", "best", "unstated"}
+    assert set(numbers["table"]) >= {"Table 1", "Table 2", "Table 12", "atari_table.csv", "d4rl_table.csv"}
+
+
+def test_more3s_runs_get_probability_of_improvement_and_pretrained_verbatim(results: Path) -> None:
+    add_runs("more3s", like="dt", raw_shift=50.0)
+    add_runs("more3s-rtg-none", like="bc", raw_shift=0.0)
+    report.report(SETTINGS)
+    improvement = pd.read_csv(paths.TABLES / "probability_of_improvement.csv")
+    assert len(improvement) == 2 * 3 * 2  # suites x baselines (bc, cql, dt; not the ablation) x final/best
+    assert set(improvement["baseline"]) == {"bc", "cql", "dt"}
+    versus_dt = improvement[(improvement["baseline"] == "dt") & (improvement["score"] == "final")]
+    assert (versus_dt["probability"] == 1.0).all()  # every more3s run is its dt run + 50
+    per_task = (paths.TABLES / "per_task.md").read_text()
+    assert f"| {MORE3S_PRETRAINED} " in per_task
+    markdown = (paths.TABLES / "paper_vs_reproduced.md").read_text()
+    assert "No published numbers for: more3s, more3s-rtg-none." in markdown
+
+
+def test_one_seed_and_incomplete_seeds_are_reported_once(results: Path, caplog: pytest.LogCaptureFixture) -> None:
+    committed = pd.read_csv(paths.SCORES)
+    committed[(committed["seed"] == 0) | (committed["env"] != "pong")].to_csv(paths.SCORES, index=False)
+    with caplog.at_level(logging.WARNING):
+        report.report(SETTINGS)
+    assert [r.message for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "1 seed, so no confidence intervals (and no std), for: atari/pong/replay/bc, atari/pong/replay/cql, "
+        "atari/pong/replay/dt",
+        "left out of the aggregates that span a task they lack: atari/bc seeds 1, 2; atari/cql seeds 1, 2; "
+        "atari/dt seeds 1, 2",
+    ]
+    per_task = pd.read_csv(paths.TABLES / "per_task.csv")
+    pong = per_task[per_task["env"] == "pong"]
+    assert pong[["final_norm_std", "final_norm_low", "final_norm_high"]].isna().all().all()
+    assert "(no CI: 1 seed)" in (paths.TABLES / "aggregate.md").read_text()  # Atari: pong has 1 seed
+
+
+def test_paper_preset_bootstraps_as_rliable_recommends() -> None:
+    block = config.load(REPO / "config" / "paper.yaml")["report"]
+    assert block["bootstrap_reps"] >= 50_000 and block["profile_bootstrap_reps"] >= 2_000
+
+
+def test_colours_are_fixed_per_algorithm_and_group_the_more3s_family() -> None:
+    alone = figures.palette(["dt", "bc", "cql"])
+    everything = figures.palette(["more3s-rtg-none", "cql", "more3s", "dt", "bc", "more3s-image-only", "iql"])
+    assert list(everything) == ["bc", "cql", "dt", "iql", "more3s", "more3s-image-only", "more3s-rtg-none"]
+    assert {a: everything[a] for a in alone} == alone  # adding algorithms changes no colour
+    assert len(set(everything.values())) == len(everything)
+    for algorithm, (red, _, blue) in everything.items():
+        warm = red > blue
+        assert warm == algorithm.startswith("more3s"), algorithm
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda: pd.read_csv(paths.SCORES).drop(columns="pretrained").to_csv(paths.SCORES, index=False), "pretrained"),
+        (lambda: Path("results/runs/atari/pong/replay/bc/seed1/eval.csv").unlink(), "pong/replay/bc/seed1/eval.csv"),
+    ],
+)
+def test_bad_results_end_in_one_line(
+    results: Path, capsys: pytest.CaptureFixture[str], damage: object, message: str
+) -> None:
+    damage()  # type: ignore[operator]
+    assert cli.main(["report", "--settings", json.dumps(SETTINGS.__dict__)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith("error: ") and message in error[0]
