@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.stage == "report":
             report.report(Settings.from_preset(json.loads(args.settings)))
         elif args.stage == "results-readme":
-            text = provenance.results_readme(args.command, args.wall_s, paths.SCORES, paths.RESOURCES / "datasets")
+            text = provenance.results_readme(
+                args.command, args.wall_s, paths.SCORES, paths.RESOURCES / "datasets", paths.RESOURCES / "features"
+            )
             io.write_text(paths.RESULTS / "README.md", text)
         elif args.stage == "check-config":
             config.load(args.preset)

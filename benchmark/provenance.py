@@ -10,7 +10,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("torch", "d3rlpy", "gymnasium", "ale-py", "mujoco", "numpy", "snakemake", "rliable", "pandas")
+PACKAGES = (
+    "torch",
+    "d3rlpy",
+    "gymnasium",
+    "ale-py",
+    "mujoco",
+    "numpy",
+    "snakemake",
+    "rliable",
+    "pandas",
+    "transformers",
+)
 
 
 def git_sha() -> str:
@@ -44,7 +55,9 @@ def record() -> dict[str, Any]:
     }
 
 
-def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root: Path) -> str:
+def results_readme(
+    command: str, wall_s: float, scores_csv: Path, datasets_root: Path, features_root: Path | None = None
+) -> str:
     """results/README.md for a reference run: how it was made, from what, on what, how long."""
     import pandas as pd
 
@@ -75,5 +88,23 @@ def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root:
         lines.append(
             f"| {card['suite']}/{card['env']}/{card['name']} | {card['transitions']} | {card['episodes']} "
             f"| {returns['min']:.1f} / {returns['mean']:.1f} / {returns['max']:.1f} | `{card['dataset_sha256']}` |"
+        )
+    features = sorted(features_root.glob("*/*/*/*/features.json")) if features_root else []
+    if features:
+        lines += [
+            "",
+            "## MORE-3S encoder caches (encode once, shared by seeds and ablations)",
+            "",
+            "| dataset | cache | pairs | size | encode | render | weights |",
+            "|---|---|---|---|---|---|---|",
+        ]
+    for card_path in features:
+        card = json.loads(card_path.read_text())
+        spec = card["spec"]
+        weights = "; ".join(f"{k}={v}" for k, v in card["pretrained"].items())
+        lines.append(
+            f"| {spec['suite']}/{spec['env']}/{spec['dataset']} | `{card['id']}` | {card['pairs']} "
+            f"| {card['bytes'] / 1e6:.0f} MB fp16 | {card['encode_pairs_per_s']:.0f} pairs/s "
+            f"| {card['frames_wall_s']:.0f} s | {weights} |"
         )
     return "\n".join(lines) + "\n"
