@@ -140,13 +140,14 @@ class FrozenEncoder:
         features, boxes = self.regions(frames)
         if not image:
             features, boxes = np.zeros_like(features), np.zeros_like(boxes)
+        device = self.model.device  # where the job put it (benchmark.device)
         out = self.model(
-            input_ids=torch.as_tensor(token_ids),
-            attention_mask=torch.as_tensor(text_masks),
-            visual_feats=torch.as_tensor(features),
-            visual_pos=torch.as_tensor(boxes),
+            input_ids=torch.as_tensor(token_ids, device=device),
+            attention_mask=torch.as_tensor(text_masks, device=device),
+            visual_feats=torch.as_tensor(features, device=device),
+            visual_pos=torch.as_tensor(boxes, device=device),
         )
-        return torch.cat([out.language_output, out.vision_output], dim=1)
+        return torch.cat([out.language_output, out.vision_output], dim=1).cpu()
 
     def save(self, folder: Path) -> None:
         """Weights (a torch state dict, read back with weights_only) and the config beside them."""

@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from benchmark import datasets, envs, io, paths
+from benchmark.device import torch_device
 from benchmark.errors import BenchmarkError
 from more3s import prompts
 from more3s.encoder import EncoderSpec, FrozenEncoder
@@ -116,6 +117,7 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
     to_frames = frames_of(spec)
     first_frame = to_frames(data.observations[:1])
     encoder = FrozenEncoder.build(spec.encoder, first_frame.shape[1:])
+    encoder.model.to(torch_device())  # a GPU when the job was given one
     n = len(data.rewards)
     shape = (n, prompts.MAX_TOKENS + 36, spec.encoder.hidden_size)
     folder = spec.folder
@@ -138,6 +140,7 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
     os.replace(tmp, folder / "features.npy")
     io.atomic_write(folder / "text_index.npy", lambda f: np.save(f, text_index.astype(np.int32)))
     io.write_json(folder / "texts.json", [str(t) for t in catalogue])
+    encoder.model.cpu()
     encoder.save(folder)
     card = {
         "id": spec.id,

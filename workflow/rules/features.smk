@@ -19,6 +19,7 @@ rule features:
     resources:
         mem_mb=6000,
         runtime=240,
+        **gpu_resources(),
     conda:
         "../../environment.yml"
     shell:
