@@ -25,11 +25,17 @@ PACKAGES = (
 
 
 def git_sha() -> str:
-    """HEAD's sha, suffixed `-dirty` when tracked files differ from it; `unknown` outside git."""
+    """HEAD's sha, suffixed `-dirty` when tracked files differ from it; `unknown` outside git.
+
+    `results/` is left out of the check: it is the workflow's output, and a rerun over committed
+    reference results rewrites those files while the code that made them is HEAD's."""
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)results"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -46,12 +52,23 @@ def versions() -> dict[str, str]:
     return found
 
 
+def cpu_model() -> str:
+    """The CPU's model name: float results of the same code and seed can differ between CPUs."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def record() -> dict[str, Any]:
     return {
         "git_sha": git_sha(),
         "python": platform.python_version(),
         "packages": versions(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "cpu": cpu_model(), "platform": platform.platform()},
     }
 
 
@@ -72,7 +89,8 @@ def results_readme(
         f"- command: `{command}`",
         f"- wall time: {wall_s / 60:.1f} min ({wall_s:.0f} s) for the whole command",
         f"- git sha of the runs: {', '.join(f'`{sha}`' for sha in shas)}",
-        f"- machine: {recorded['machine']['cpus']} CPUs, no GPU; {recorded['machine']['platform']}",
+        f"- machine: {recorded['machine']['cpus']} CPUs ({recorded['machine']['cpu']}), no GPU; "
+        f"{recorded['machine']['platform']}",
         f"- Python {recorded['python']}; " + ", ".join(f"{k} {v}" for k, v in recorded["packages"].items()),
         f"- runs: {len(scores)} ({', '.join(sorted(set(scores['algorithm'])))} x "
         f"{scores.groupby(['suite', 'env', 'dataset']).ngroups} datasets x {scores['seed'].nunique()} seeds)",

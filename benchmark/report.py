@@ -62,7 +62,8 @@ def _run_facts(config: dict[str, Any]) -> dict[str, Any]:
     return {
         "data_source": dataset["source"],
         "generator": dataset["options"].get("generator"),
-        "transitions": dataset["options"].get("transitions"),
+        # runs before `dataset_transitions` was recorded know only the generator's option
+        "transitions": config.get("dataset_transitions", dataset["options"].get("transitions")),
         "batch_size": config["training"]["batch_size"],
         "python": provenance["python"],
         "packages": ", ".join(f"{k} {v}" for k, v in provenance["packages"].items()),

@@ -64,6 +64,7 @@ def train(spec: dict[str, Any]) -> None:
             **spec,
             "pretrained": algorithm.pretrained,
             "dataset_sha256": data.sha256,
+            "dataset_transitions": data.card["transitions"],
             "provenance": provenance.record(),
             "execution": device.record(),
         },

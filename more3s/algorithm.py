@@ -191,8 +191,13 @@ class More3SAlgorithm:
         torch.manual_seed(self.seed)
         self.model = model = self._build(features.encoded.shape).to(self.device)
         windows = Windows(data, self.hp.context_size, np.random.default_rng(self.seed))
+        # foreach: one kernel per step for all parameters; torch only picks it by itself on GPUs
         optimizer = torch.optim.AdamW(
-            model.parameters(), lr=self.hp.learning_rate, betas=(0.9, 0.95), weight_decay=self.hp.weight_decay
+            model.parameters(),
+            lr=self.hp.learning_rate,
+            betas=(0.9, 0.95),
+            weight_decay=self.hp.weight_decay,
+            foreach=True,
         )
         warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / self.hp.warmup_steps))
         rows: list[dict[str, float]] = []

@@ -29,10 +29,11 @@ def results(in_tmp: Path) -> Path:
 
 
 def add_runs(algorithm: str, like: str, raw_shift: float) -> None:
-    """Copies of every `like` run as `algorithm` runs, returns shifted by `raw_shift`, rescored and
-    re-aggregated: results with MORE-3S in them, without training it."""
+    """Copies of every `like` run as `algorithm` runs (replacing any committed run of that name),
+    returns shifted by `raw_shift`, rescored and re-aggregated: MORE-3S runs of known scores."""
     for source in sorted(Path("results/runs").glob(f"*/*/*/{like}/seed*")):
         target = source.parent.parent / algorithm / source.name
+        shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(source, target)
         evaluations = pd.read_csv(target / "eval.csv")
         io.write_csv(target / "eval.csv", evaluations.assign(**{"return": evaluations["return"] + raw_shift}))
@@ -55,7 +56,7 @@ def test_report_writes_every_declared_table_and_figure_from_results(results: Pat
     per_task = pd.read_csv(paths.TABLES / "per_task.csv")
     expected = committed.groupby(report.KEY)["norm_final"].agg(["mean", "std", "count"]).reset_index()
     merged = per_task.merge(expected, on=report.KEY)
-    assert len(merged) == len(per_task) == 12
+    assert len(merged) == len(per_task) == 24  # 6 algorithms x 4 datasets
     assert merged["final_norm_mean"].tolist() == pytest.approx(merged["mean"].tolist())
     assert merged["final_norm_std"].tolist() == pytest.approx(merged["std"].tolist())
     assert (merged["seeds"] == merged["count"]).all()
@@ -69,6 +70,16 @@ def test_report_writes_every_declared_table_and_figure_from_results(results: Pat
     # LaTeX is escaped; Markdown keeps the protocol verbatim.
     assert r"atari-dt-v1[max\_episode\_frames=27000]" in (paths.TABLES / "per_task.tex").read_text()
     assert "atari-dt-v1[max_episode_frames=27000]" in (paths.TABLES / "per_task.md").read_text()
+    improvement = pd.read_csv(paths.TABLES / "probability_of_improvement.csv")
+    assert len(improvement) == 2 * 3 * 2  # suites x baselines x final/best; ablations are not baselines
+    assert improvement["probability"].between(0, 1).all()
+
+
+def test_without_more3s_runs_the_improvement_table_says_so(results: Path) -> None:
+    for run in Path("results/runs").glob("*/*/*/more3s*"):
+        shutil.rmtree(run)
+    aggregate.collect(sorted(Path("results/runs").glob("*/*/*/*/seed*/metrics.json")))
+    report.report(SETTINGS)
     assert "No `more3s` runs" in (paths.TABLES / "probability_of_improvement.md").read_text()
 
 
@@ -105,7 +116,8 @@ def test_paper_vs_reproduced_shows_every_published_number_and_flags_the_default_
     assert pong_dt["published_note"].str.contains("Pong: batch 512").all()  # the source's protocol note
     markdown = (paths.TABLES / "paper_vs_reproduced.md").read_text()
     assert "0 of the 24 rows with a number of ours are like for like" in markdown
-    assert "No published numbers for" not in markdown  # bc, cql, dt all have some
+    # bc, cql and dt all have some; MORE-3S's own tables could not be retrieved
+    assert "No published numbers for: more3s, more3s-rtg-none, more3s-rtg-token.\n" in markdown
 
 
 def _ours(**changes: object) -> dict[str, object]:
@@ -168,7 +180,7 @@ def test_more3s_runs_get_probability_of_improvement_and_pretrained_verbatim(resu
     per_task = (paths.TABLES / "per_task.md").read_text()
     assert f"| {MORE3S_PRETRAINED} " in per_task
     markdown = (paths.TABLES / "paper_vs_reproduced.md").read_text()
-    assert "No published numbers for: more3s, more3s-rtg-none." in markdown
+    assert "No published numbers for: more3s, more3s-rtg-none, more3s-rtg-token." in markdown
 
 
 def test_one_seed_and_incomplete_seeds_are_reported_once(results: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -176,11 +188,13 @@ def test_one_seed_and_incomplete_seeds_are_reported_once(results: Path, caplog: 
     committed[(committed["seed"] == 0) | (committed["env"] != "pong")].to_csv(paths.SCORES, index=False)
     with caplog.at_level(logging.WARNING):
         report.report(SETTINGS)
+    algorithms = sorted(committed["algorithm"].unique())
+    assert len(algorithms) == 6
     assert [r.message for r in caplog.records if r.levelno >= logging.WARNING] == [
-        "1 seed, so no confidence intervals (and no std), for: atari/pong/replay/bc, atari/pong/replay/cql, "
-        "atari/pong/replay/dt",
-        "left out of the aggregates that span a task they lack: atari/bc seeds 1, 2; atari/cql seeds 1, 2; "
-        "atari/dt seeds 1, 2",
+        "1 seed, so no confidence intervals (and no std), for: "
+        + ", ".join(f"atari/pong/replay/{name}" for name in algorithms),
+        "left out of the aggregates that span a task they lack: "
+        + "; ".join(f"atari/{name} seeds 1, 2" for name in algorithms),
     ]
     per_task = pd.read_csv(paths.TABLES / "per_task.csv")
     pong = per_task[per_task["env"] == "pong"]

@@ -51,6 +51,8 @@ def test_run_files_follow_the_results_contract(smoke_config: dict[str, Any], in_
     assert recorded["pretrained"] == "no"
     assert recorded["execution"]["device"] == "cpu:0"  # no GPU given to the job
     assert recorded["dataset_sha256"] == metrics["dataset_sha256"]
+    card = io.read_json(paths.dataset_dir("mujoco", "hopper", "mixed") / "dataset.json")
+    assert recorded["dataset_transitions"] == card["transitions"] > 0
     assert list(evaluations.columns[:4]) == ["train_step", "episode", "return", "length"]
     assert sorted(evaluations["train_step"].unique()) == [10, 20]  # eval_every 10, 20 steps
     assert list(train_log["train_step"]) == [10, 20]
