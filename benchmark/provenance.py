@@ -10,6 +10,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmark import paths
+
 PACKAGES = (
     "torch",
     "d3rlpy",
@@ -32,7 +34,7 @@ def git_sha() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)results"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/", f":(top,exclude){paths.RESULTS}"],
             capture_output=True,
             text=True,
             check=True,
