@@ -74,9 +74,7 @@ def record() -> dict[str, Any]:
     }
 
 
-def results_readme(
-    command: str, wall_s: float, scores_csv: Path, datasets_root: Path, features_root: Path | None = None
-) -> str:
+def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root: Path, features_root: Path) -> str:
     """results/README.md for a reference run: how it was made, from what, on what, how long."""
     import pandas as pd
 
@@ -109,7 +107,7 @@ def results_readme(
             f"| {card['suite']}/{card['env']}/{card['name']} | {card['transitions']} | {card['episodes']} "
             f"| {returns['min']:.1f} / {returns['mean']:.1f} / {returns['max']:.1f} | `{card['dataset_sha256']}` |"
         )
-    features = sorted(features_root.glob("*/*/*/*/features.json")) if features_root else []
+    features = sorted(features_root.glob("*/*/*/*/features.json"))
     if features:
         lines += [
             "",
