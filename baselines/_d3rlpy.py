@@ -58,16 +58,23 @@ class D3rlpyBaseline:
     ) -> None:
         d3rlpy.seed(self.seed)
         self.algo = self.make_config(data).create(device=torch_device())
-        self.algo.fit(
-            data.to_d3rlpy(self.frame_stack),
-            n_steps=budget.steps,
-            n_steps_per_epoch=budget.eval_every,
-            experiment_name=self.name,
-            with_timestamp=False,
-            logger_adapter=_RunLoggerFactory(log_dir / "train_log.csv", lambda step: on_checkpoint(step, self)),
-            show_progress=True,
-            save_interval=1,
-        )
+        dataset = data.to_d3rlpy(self.frame_stack)
+        logger = _RunLogger(log_dir / "train_log.csv", lambda step: on_checkpoint(step, self))
+        # d3rlpy's fit trains whole epochs only (n_steps // n_steps_per_epoch of them), so the steps
+        # past the last multiple of eval_every are one more fit call, of one shorter epoch. The second
+        # call keeps the fitted scalers and the built impl (weights, optimiser and learning-rate
+        # schedule states; d3rlpy warns that it skips building them) and the algo's gradient-step count.
+        for epoch_steps, epochs in _segments(budget):
+            self.algo.fit(
+                dataset,
+                n_steps=epoch_steps * epochs,
+                n_steps_per_epoch=epoch_steps,
+                experiment_name=self.name,
+                with_timestamp=False,
+                logger_adapter=logger,
+                show_progress=True,
+                save_interval=1,
+            )
 
     def save(self, path: Path) -> None:
         """Weights (torch state dicts) at `path`, the d3rlpy config with fitted scalers beside it."""
@@ -95,31 +102,35 @@ class D3rlpyBaseline:
         return GreedyPolicy(self.algo)
 
 
-class _RunLoggerFactory:
-    """d3rlpy LoggerAdapterFactory writing the run's train_log.csv, never into the cwd."""
-
-    def __init__(self, csv_path: Path, on_save: Callable[[int], None]):
-        self.csv_path = csv_path
-        self.on_save = on_save
-
-    def create(self, algo: Any, experiment_name: str, n_steps_per_epoch: int) -> _RunLogger:
-        return _RunLogger(self.csv_path, self.on_save)
+def _segments(budget: Budget) -> list[tuple[int, int]]:
+    """(steps per epoch, epochs) of each d3rlpy fit call: an epoch ends at each of `budget.checkpoints`."""
+    whole, rest = divmod(budget.steps, budget.eval_every)
+    segments = [(budget.eval_every, whole)] if whole else []
+    if rest:
+        segments.append((rest, 1))
+    return segments
 
 
 class _RunLogger:
-    """One row per epoch (= one checkpoint interval): step, epoch, wall time and the mean losses."""
+    """d3rlpy logger adapter writing the run's train_log.csv (never into the cwd): one row per epoch
+    (= one checkpoint interval), train step, wall time and the mean losses. One log across the fit
+    calls of a run, so it is its own factory; d3rlpy counts steps from 0 in each call."""
 
     def __init__(self, csv_path: Path, on_save: Callable[[int], None]):
         self.csv_path = csv_path
         self.on_save = on_save
         self.rows: list[dict[str, float]] = []
         self.started = time.time()
+        self.steps_before = 0  # trained by the earlier fit calls
+
+    def create(self, algo: Any, experiment_name: str, n_steps_per_epoch: int) -> _RunLogger:
+        return self
 
     def write_params(self, params: dict[str, Any]) -> None:
         pass  # the run's config.json and each checkpoint's .json already hold them
 
     def before_write_metric(self, epoch: int, step: int) -> None:
-        self.rows.append({"train_step": step, "epoch": epoch, "wall_s": round(time.time() - self.started, 2)})
+        self.rows.append({"train_step": self.steps_before + step, "wall_s": round(time.time() - self.started, 2)})
 
     def write_metric(self, epoch: int, step: int, name: str, value: float) -> None:
         self.rows[-1][name] = value
@@ -130,10 +141,10 @@ class _RunLogger:
         io.write_csv(self.csv_path, pd.DataFrame(self.rows))
 
     def save_model(self, epoch: int, algo: Any) -> None:
-        self.on_save(epoch)  # d3rlpy passes the total step here
+        self.on_save(self.steps_before + epoch)  # d3rlpy passes the call's step count here
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # the end of one fit call
+        self.steps_before = int(self.rows[-1]["train_step"])
 
     def watch_model(self, epoch: int, step: int) -> None:
         pass
@@ -151,6 +162,9 @@ class GreedyPolicy:
     def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
         return self.algo.predict(observations)
 
+    def executed(self, actions: np.ndarray, env_ids: np.ndarray) -> None:
+        pass  # no history to condition on
+
 
 class DecisionTransformerPolicy:
     """d3rlpy's Decision Transformer rolled out for many episodes at once.
@@ -158,7 +172,9 @@ class DecisionTransformerPolicy:
     Follows d3rlpy's StatefulTransformerWrapper per episode (return-to-go = target minus rewards
     so far, the pending action padded, timesteps from 1, left-padding with an attention mask),
     but stacks the live episodes into one batch for a single forward pass per step.
-    Discrete actions are sampled from the softmax (temperature 1), as in the DT paper.
+    Discrete actions are sampled from the softmax (temperature 1), as in the DT paper. The action
+    token of a step is the action the env executed (`executed`), as in the logged training data,
+    which differs from the chosen one where the evaluation epsilon replaced it.
     """
 
     def __init__(self, algo: Any, discrete: bool, seed: int):
@@ -209,9 +225,12 @@ class DecisionTransformerPolicy:
                 chosen = last.cpu().numpy()
                 if config.action_scaler is not None:
                     chosen = config.action_scaler.reverse_transform_numpy(chosen)
-        for i, env_id in enumerate(env_ids):
-            self.histories[env_id].set_last_action(chosen[i])
+        self.executed(chosen, env_ids)  # until the evaluator reports what ran
         return chosen
+
+    def executed(self, actions: np.ndarray, env_ids: np.ndarray) -> None:
+        for action, env_id in zip(actions, env_ids, strict=True):
+            self.histories[env_id].set_last_action(action)
 
 
 class _History:

@@ -7,6 +7,7 @@ Snakemake rules call these; each is one call into the library. Bad input ends wi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -14,10 +15,11 @@ from pathlib import Path
 
 from benchmark import (
     aggregate,
+    ars,
     behaviour,
     config,
-    datasets,
     evaluation,
+    generators,
     io,
     paths,
     provenance,
@@ -26,7 +28,7 @@ from benchmark import (
     training,
 )
 from benchmark.errors import BenchmarkError
-from benchmark.statistics import Settings
+from benchmark.report.statistics import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="stage", required=True)
     make = commands.add_parser("dataset", help="generate (or import) one dataset")
     make.add_argument("--spec", required=True, help="dataset spec as JSON")
+    policy = commands.add_parser("policy", help="train one task's ARS behaviour policies (its recipe)")
+    policy.add_argument("--env", required=True, help=f"MuJoCo task with a recipe: {', '.join(ars.RECIPES)}")
+    policy.add_argument("--out", required=True, type=Path, help="folder for the snapshots and the card")
+    policy.add_argument("--iterations", type=int, help="override the recipe's iterations (tests, quick looks)")
     behave = commands.add_parser("behaviour", help="train one shared behaviour policy (D4RL-style datasets)")
     behave.add_argument("--spec", required=True, help="behaviour spec as JSON")
     encode = commands.add_parser("features", help="encode a dataset once with MORE-3S's frozen encoder")
@@ -59,7 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.stage == "dataset":
             spec = json.loads(args.spec)
             folder = paths.dataset_dir(spec["suite"], spec["env"], spec["name"])
-            datasets.generate(spec, folder, log_dir=folder / "logs")
+            generators.generate(spec, folder, log_dir=folder / "logs")
+        elif args.stage == "policy":
+            if args.env not in ars.RECIPES:
+                raise BenchmarkError(f"--env {args.env!r}: no ARS recipe; recipes: {', '.join(ars.RECIPES)}")
+            recipe = ars.RECIPES[args.env]
+            if args.iterations is not None:
+                recipe = dataclasses.replace(recipe, iterations=args.iterations)
+            ars.train(recipe, args.out)
         elif args.stage == "behaviour":
             spec = json.loads(args.spec)
             # one torch thread per job: more oversubscribes the cores (SAC ran ~10x slower)

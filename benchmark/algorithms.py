@@ -28,20 +28,36 @@ ALGORITHM_PACKAGES = ("baselines", "more3s")
 class Budget:
     """What every algorithm in a preset gets alike (DESIGN: fair comparison)."""
 
-    steps: int  # gradient steps
+    steps: int  # gradient steps, exactly this many for every algorithm
     batch_size: int  # transitions (or sequences, for sequence models) per step
-    eval_every: int  # a checkpoint is kept, and later evaluated, every this many steps
+    eval_every: int  # a checkpoint is kept, and later evaluated, every this many steps and at the last
+
+    @property
+    def checkpoints(self) -> list[int]:
+        """The steps that end with a checkpoint: every multiple of eval_every, and `steps` (e.g. 10, 20, 25)."""
+        return [*range(self.eval_every, self.steps, self.eval_every), self.steps]
 
 
 @runtime_checkable
 class BatchPolicy(Protocol):
-    """What the evaluator drives: one call per environment step for all live episodes."""
+    """What the evaluator drives: one call per environment step for all live episodes.
+
+    Each step the evaluator calls `act`, then `executed` with the actions the envs ran, which
+    differ from the chosen ones where the protocol's evaluation epsilon replaced them.
+    """
 
     def reset(self, n_envs: int, target_return: float | None) -> None: ...
 
     def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
         """Actions for the live envs `env_ids`; `rewards` is what each got for its last action
-        (0 at the first step). Sequence models keep per-env context keyed by env id."""
+        (0 at the first step). Sequence models keep per-env context keyed by env id, in which
+        the chosen action stands until `executed` reports another."""
+        ...
+
+    def executed(self, actions: np.ndarray, env_ids: np.ndarray) -> None:
+        """The actions the envs `env_ids` ran after the last `act` (rows in its order). Sequence
+        models condition their next steps on these, as training conditions on the logged actions;
+        stateless policies ignore them."""
         ...
 
 
@@ -68,7 +84,7 @@ class Algorithm(Protocol):
         log_dir: Path,
         on_checkpoint: Callable[[int, Any], None],
     ) -> None:
-        """Train; call `on_checkpoint(step, self)` every `budget.eval_every` steps."""
+        """Train exactly `budget.steps` steps; call `on_checkpoint(step, self)` at each of `budget.checkpoints`."""
         ...
 
     def save(self, path: Path) -> None: ...

@@ -18,8 +18,10 @@ import jsonschema
 import yaml
 
 from benchmark import algorithms, envs, paths
+from benchmark.ars import POLICY_CARD, RECIPES
 from benchmark.behaviour import BEHAVIOUR_CARD
 from benchmark.errors import BenchmarkError
+from benchmark.generators import GENERATORS
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -61,6 +63,19 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
                 )
         for name, dataset in suite_config["datasets"].items():
             _validate_dataset(suite, name, dataset, config.get("mirror"))
+            without_recipe = sorted(set(suite_config["envs"]) - set(RECIPES))
+            if dataset.get("generator", "").startswith("ars-") and without_recipe:
+                raise BenchmarkError(
+                    f"config key 'suites.{suite}.datasets.{name}.generator': no ARS policy for {without_recipe[0]}; "
+                    f"recipes (benchmark/ars.py): {', '.join(RECIPES)}"
+                )
+            unknown = sorted(set(dataset.get("algorithms", [])) - set(config["algorithms"]))
+            if unknown:
+                raise BenchmarkError(
+                    f"config key 'suites.{suite}.datasets.{name}.algorithms': {unknown[0]!r} is not in the preset's "
+                    f"algorithms: {', '.join(config['algorithms'])}"
+                )
+        _validate_checkpoints(suite, suite_config)
     registered = algorithms.registry()
     for name, overrides in config["algorithms"].items():
         if name not in registered:
@@ -72,17 +87,27 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-# Generated datasets: generator -> (suite, required keys, optional keys). `sac` (the shared SAC
-# training: steps, medium_step, update_interval) with the dataset's seed names the behaviour job.
-_GENERATORS: dict[str, tuple[str, set[str], set[str]]] = {
-    "scripted": ("atari", {"transitions", "epsilons"}, {"max_episode_frames"}),
-    "scripted-replay": ("atari", {"transitions", "epsilons"}, {"max_episode_frames"}),
-    "dqn-online": ("atari", {"transitions", "epsilons", "update_interval"}, {"max_episode_frames"}),
-    "random": ("mujoco", {"transitions"}, set()),
-    "sac-medium": ("mujoco", {"transitions", "sac"}, set()),
-    "sac-medium-replay": ("mujoco", {"sac"}, set()),
-    "sac-medium-expert": ("mujoco", {"transitions", "sac"}, set()),
-}
+def _validate_checkpoints(suite: str, suite_config: dict[str, Any]) -> None:
+    """Every budget keeps checkpoints within its steps (at each multiple of eval_every and at the
+    last step, so eval_every <= steps), and the final checkpoint gets at least `episodes`."""
+    training = suite_config["training"]
+    key = f"suites.{suite}.training"
+    budgets = [(key, training)] + [
+        (f"{key}.per_algorithm.{name}", {**training, **override})
+        for name, override in training.get("per_algorithm", {}).items()
+    ]
+    for budget_key, budget in budgets:
+        if budget["eval_every"] > budget["steps"]:
+            raise BenchmarkError(
+                f"config key '{budget_key}.eval_every': {budget['eval_every']} must be a positive integer "
+                f"<= steps ({budget['steps']}): a checkpoint is kept at each of its multiples and at the last step"
+            )
+    evaluation = suite_config["evaluation"]
+    if evaluation.get("final_episodes", evaluation["episodes"]) < evaluation["episodes"]:
+        raise BenchmarkError(
+            f"config key 'suites.{suite}.evaluation.final_episodes': {evaluation['final_episodes']} must be at "
+            f"least episodes ({evaluation['episodes']})"
+        )
 
 
 def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: str | None) -> None:
@@ -91,17 +116,17 @@ def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: st
         generator = dataset.get("generator")
         if generator is None:
             raise BenchmarkError(
-                f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(_GENERATORS)}"
+                f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(GENERATORS)}"
             )
-        generator_suite, required, optional = _GENERATORS[generator]
-        if generator_suite != suite:
+        registered = GENERATORS[generator]
+        if registered.suite != suite:
             raise BenchmarkError(
-                f"config key '{key}.generator': {generator!r} generates {generator_suite} data, not {suite}"
+                f"config key '{key}.generator': {generator!r} generates {registered.suite} data, not {suite}"
             )
-        missing = sorted(required - set(dataset))
+        missing = sorted(registered.required - set(dataset))
         if missing:
             raise BenchmarkError(f"config key '{key}.{missing[0]}': required by generator {generator!r}")
-        allowed = {"source", "seed", "generator"} | required | optional
+        allowed = {"source", "seed", "generator", "algorithms"} | registered.required | registered.optional
         unused = sorted(set(dataset) - allowed)
         if unused:
             raise BenchmarkError(
@@ -118,7 +143,7 @@ def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: st
         # Mirror sources (benchmark.importers): the suite each feeds and the keys each reads.
         source = dataset["source"]
         source_suite = {"dqn-replay": "atari", "d4rl": "mujoco", "minari": "mujoco"}[source]
-        keys = {"source", "seed", "path"}
+        keys = {"source", "seed", "path", "algorithms"}
         if source == "dqn-replay":
             keys |= {"transitions", "run", "num_buffers", "last_checkpoint", "trajectories_per_buffer"}
         if source_suite != suite:
@@ -176,6 +201,7 @@ def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> dic
     source = dataset.pop("source")
     seed = dataset.pop("seed", 0)
     path = dataset.pop("path", None)
+    dataset.pop("algorithms", None)  # which runs use the dataset, not how it is made
     if source == "generated" and suite == "atari":
         dataset.setdefault("max_episode_frames", envs.AtariProtocol().max_episode_frames)
     behaviour = None
@@ -213,9 +239,28 @@ def behaviour_spec(config: dict[str, Any], suite: str, env: str, behaviour_id: s
 
 
 def behaviour_inputs(config: dict[str, Any], suite: str, env: str, name: str) -> list[str]:
-    """What a dataset job waits for: the card of the shared behaviour it is made from, if any."""
-    behaviour = dataset_spec(config, suite, env, name)["behaviour"]
-    return [str(Path(behaviour["dir"]) / BEHAVIOUR_CARD)] if behaviour else []
+    """What a dataset job waits for: the card of the shared SAC behaviour it is made from, or of
+    the ARS policies the `policy` rule trains (`policy: trained`), if any."""
+    spec = dataset_spec(config, suite, env, name)
+    if spec["behaviour"]:
+        return [str(Path(spec["behaviour"]["dir"]) / BEHAVIOUR_CARD)]
+    if spec["options"].get("policy") == "trained":
+        return [str(paths.policy_dir(suite, env) / POLICY_CARD)]
+    return []
+
+
+def policy_envs(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(suite, env) of every env whose datasets come from ARS policies: what `snakemake policies`
+    trains again from the recipe (benchmark.ars.RECIPES[env]), shipped or not."""
+    return sorted(
+        {
+            (suite, env)
+            for suite, suite_config in config["suites"].items()
+            for env in suite_config["envs"]
+            for dataset in suite_config["datasets"].values()
+            if dataset.get("generator", "").startswith("ars-")
+        }
+    )
 
 
 def run_spec(config: dict[str, Any], key: RunKey) -> dict[str, Any]:
@@ -254,11 +299,13 @@ def features_grid(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def grid(config: dict[str, Any]) -> list[RunKey]:
-    """suites x envs x datasets x algorithms x seeds."""
+    """suites x envs x datasets x algorithms x seeds; a dataset's `algorithms` list, if it has
+    one, keeps only those algorithms on it."""
     keys = []
     for suite, suite_config in config["suites"].items():
-        for env, dataset, algorithm, seed in itertools.product(
-            suite_config["envs"], suite_config["datasets"], config["algorithms"], config["seeds"]
+        for env, (name, dataset), algorithm, seed in itertools.product(
+            suite_config["envs"], suite_config["datasets"].items(), config["algorithms"], config["seeds"]
         ):
-            keys.append(RunKey(suite, env, dataset, algorithm, seed))
+            if algorithm in dataset.get("algorithms", config["algorithms"]):
+                keys.append(RunKey(suite, env, name, algorithm, seed))
     return keys

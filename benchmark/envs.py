@@ -1,9 +1,10 @@
 """Environments and the versioned evaluation protocols.
 
 Atari follows the Decision Transformer paper's protocol (arXiv 2106.01345, appendix A):
-frameskip 4 with max-pool over the last two frames, 84x84 grayscale, 4-frame stack, sticky
-actions off, up to 30 no-op starts, full-game episodes (no life-loss terminals), 108k-frame cap.
-MuJoCo uses the gymnasium v5 tasks with their 1000-step limit.
+frameskip 4 with max-pool over the last two frames, 84x84 grayscale, 4-frame stack (zero frames
+before an episode's 4th step, as training's), sticky actions off, up to 30 no-op starts, full-game
+episodes (no life-loss terminals), 108k-frame cap. MuJoCo uses the gymnasium v5 tasks with their
+1000-step limit.
 """
 
 from __future__ import annotations
@@ -31,24 +32,37 @@ SUITES: dict[str, dict[str, str]] = {"atari": ATARI_GAMES, "mujoco": MUJOCO_TASK
 
 @dataclass(frozen=True)
 class AtariProtocol:
-    """The Atari evaluation protocol; `name` changes whenever a field's meaning changes."""
+    """The Atari evaluation protocol; `name` changes whenever what it measures changes.
 
-    name: str = "atari-dt-v1"
+    atari-dt-v2 evaluates as training sees the data: the frame stack starts with zero frames
+    (v1: copies of the reset frame, gymnasium's default), and a sequence model's next step is
+    conditioned on the action the env executed (v1: the one the policy chose, even where the
+    evaluation epsilon replaced it). v1 records still load (`protocol_from_record`), but their
+    runs are not evaluated again (`benchmark.evaluation.evaluate`): the numbers would carry v1's name.
+    """
+
+    name: str = "atari-dt-v2"
     frame_skip: int = 4  # agent acts every 4th frame; observation is the max of the last two
     screen_size: int = 84  # grayscale frames resized to 84x84
     frame_stack: int = 4  # the agent sees the last 4 processed frames
+    # What fills the stack before an episode's 4th step: zeros, as d3rlpy's FrameStackTransitionPicker
+    # and FrameStackTrajectorySlicer (training) and the DT code pad; "reset" repeats the first frame.
+    frame_stack_padding: str = "zero"
     sticky_action_probability: float = 0.0  # sticky actions off, as in the DT paper
     noop_max: int = 30  # up to 30 random no-ops at reset
     terminal_on_life_loss: bool = False  # full-game episodes
     max_episode_frames: int = 108_000  # 30 minutes of play at 60 fps
     # Each step, the evaluator replaces the agent's action by a uniformly random one with this
     # probability (Dopamine's and d3rlpy's evaluation epsilon): a greedy policy that never
-    # presses FIRE cannot stall a whole episode.
+    # presses FIRE cannot stall a whole episode. The policy is told the action that ran.
     eval_epsilon: float = 0.001
 
 
 @dataclass(frozen=True)
 class MujocoProtocol:
+    """The MuJoCo evaluation protocol. atari-dt-v2's changes measure nothing new here (no frame
+    stack; without an evaluation epsilon the executed actions are the chosen ones): still v1."""
+
     name: str = "mujoco-v5-v1"
     max_episode_steps: int = 1000
     eval_epsilon: float = 0.0  # continuous control is evaluated with the policy's own actions
@@ -59,7 +73,7 @@ Protocol = AtariProtocol | MujocoProtocol
 
 def protocol_for(suite: str, overrides: dict[str, Any] | None = None) -> Protocol:
     """The suite's protocol. A preset's overrides show in the name, e.g.
-    `atari-dt-v1[max_episode_frames=27000]`, so no result passes for the unmodified protocol."""
+    `atari-dt-v2[max_episode_frames=27000]`, so no result passes for the unmodified protocol."""
     base: Protocol = AtariProtocol() if suite == "atari" else MujocoProtocol()
     changed = {k: v for k, v in (overrides or {}).items() if getattr(base, k) != v}
     if not changed:
@@ -69,9 +83,11 @@ def protocol_for(suite: str, overrides: dict[str, Any] | None = None) -> Protoco
 
 
 def protocol_from_record(record: dict[str, Any]) -> Protocol:
-    """The protocol a run recorded (its config.json `protocol`)."""
-    cls = AtariProtocol if record["name"].startswith("atari") else MujocoProtocol
-    return cls(**record)
+    """The protocol a run recorded (its config.json `protocol`), as it was measured."""
+    if not record["name"].startswith("atari"):
+        return MujocoProtocol(**record)
+    # atari-dt-v1 records predate the field: their stacks started with copies of the reset frame
+    return AtariProtocol(**{"frame_stack_padding": "reset", **record})
 
 
 def _register_ale() -> None:
@@ -110,7 +126,9 @@ def make_env(suite: str, env: str, protocol: Protocol, stack: bool = True, **kwa
             scale_obs=False,
         )
         if stack:
-            return gym.wrappers.FrameStackObservation(wrapped, protocol.frame_stack)
+            return gym.wrappers.FrameStackObservation(
+                wrapped, protocol.frame_stack, padding_type=protocol.frame_stack_padding
+            )
         return gym.wrappers.ReshapeObservation(wrapped, (1, protocol.screen_size, protocol.screen_size))
     assert isinstance(protocol, MujocoProtocol)
     return gym.make(MUJOCO_TASKS[env], max_episode_steps=protocol.max_episode_steps, **kwargs)

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from benchmark import envs, io, paths
 from benchmark.algorithms import BatchPolicy
+from benchmark.errors import BenchmarkError
 from benchmark.training import environment_spec, load_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def run_episodes(
     """Returns and lengths of `episodes` episodes; episode i's env is seeded with seed + i.
 
     With probability `epsilon` an env executes a uniformly random action instead of the
-    policy's (the policy is not told, as with sticky actions).
+    policy's; every step the policy is told the actions that ran (`BatchPolicy.executed`).
     """
     pool = [make_env() for _ in range(episodes)]
     rng = np.random.default_rng(seed)
@@ -51,34 +52,44 @@ def run_episodes(
     with tqdm(total=episodes, desc="episodes", mininterval=10) as progress:
         while live.any():
             ids = np.flatnonzero(live)
-            actions = policy.act(np.stack([observations[i] for i in ids]), last_rewards[ids], ids)
-            for i, action in zip(ids, actions, strict=True):
+            executed = np.array(policy.act(np.stack([observations[i] for i in ids]), last_rewards[ids], ids))
+            for row, i in enumerate(ids):
                 if epsilon and rng.random() < epsilon:
-                    action = pool[i].action_space.sample()
-                observations[i], reward, terminated, truncated, _ = pool[i].step(action)
+                    executed[row] = pool[i].action_space.sample()
+                observations[i], reward, terminated, truncated, _ = pool[i].step(executed[row])
                 returns[i] += reward
                 lengths[i] += 1
                 last_rewards[i] = reward
                 if terminated or truncated:
                     live[i] = False
                     progress.update(1)
+            policy.executed(executed, ids)
     for env in pool:
         env.close()
     return returns, lengths
 
 
 def evaluate(run: str) -> None:
-    """Evaluate every checkpoint of a run; write results/runs/<run>/eval.csv."""
+    """Evaluate every checkpoint of a run (`episodes` each, `final_episodes` the last one);
+    write results/runs/<run>/eval.csv."""
     run_dir = paths.run_dir(run)
     spec = io.read_json(run_dir / "config.json")
-    manifest = io.read_json(paths.checkpoint_dir(run) / "checkpoints.json")
     key = spec["key"]
-    seed_everything(key["seed"], spec["torch_threads"])
     protocol = envs.protocol_from_record(spec["protocol"])
-    episodes = spec["evaluation"]["episodes"]
+    current = envs.protocol_for(key["suite"]).name
+    if protocol.name.split("[")[0] != current:  # its numbers would carry a name they were not measured under
+        raise BenchmarkError(
+            f"{run_dir / 'config.json'}: protocol {protocol.name!r} is an older version of the one this "
+            f"code measures ({current!r}, benchmark/envs.py); train the run again"
+        )
+    seed_everything(key["seed"], spec["torch_threads"])
+    checkpoints = io.read_json(paths.checkpoint_dir(run) / "checkpoints.json")["checkpoints"]
+    episodes_each = spec["evaluation"]["episodes"]
+    final_episodes = spec["evaluation"].get("final_episodes", episodes_each)  # the schema's default
     env_spec = environment_spec(spec)
     rows = []
-    for checkpoint in manifest["checkpoints"]:
+    for checkpoint in checkpoints:
+        episodes = final_episodes if checkpoint is checkpoints[-1] else episodes_each
         started = time.time()
         algorithm = load_checkpoint(spec, Path(checkpoint["path"]), env_spec)
         returns, lengths = run_episodes(

@@ -25,6 +25,11 @@ def behaviour_dir(suite: str = "{suite}", env: str = "{env}", behaviour: str = "
     return RESOURCES / "behaviours" / BEHAVIOUR.format(suite=suite, env=env, behaviour=behaviour)
 
 
+def policy_dir(suite: str = "{suite}", env: str = "{env}") -> Path:
+    """ARS behaviour policies trained by the workflow's `policy` rule (the package ships its own)."""
+    return RESOURCES / "policies" / suite / env
+
+
 def features_dir(suite: str, env: str, dataset: str, features: str = "{features}") -> Path:
     """MORE-3S's frozen-encoder outputs for one dataset, shared by the runs that encode alike."""
     return RESOURCES / "features" / DATASET.format(suite=suite, env=env, dataset=dataset) / features
@@ -43,7 +48,14 @@ TABLES = RESULTS / "tables"
 FIGURES = RESULTS / "figures"
 # The report stage's outputs (benchmark.report): each table as CSV, Markdown and LaTeX, each
 # figure as PNG and PDF.
-REPORT_TABLES = ("per_task", "aggregate", "probability_of_improvement", "paper_vs_reproduced", "provenance")
+REPORT_TABLES = (
+    "per_task",
+    "aggregate",
+    "probability_of_improvement",
+    "sanity_ladder",
+    "paper_vs_reproduced",
+    "provenance",
+)
 REPORT_FIGURES = (
     "per_task",
     "aggregate_final",

@@ -97,15 +97,17 @@ def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root:
         "",
         "## Datasets",
         "",
-        "| dataset | transitions | episodes | return min / mean / max | sha256 |",
-        "|---|---|---|---|---|",
+        "| dataset | transitions | episodes | return min / mean / max | normalised mean | sha256 |",
+        "|---|---|---|---|---|---|",
     ]
     for card_path in sorted(datasets_root.glob("*/*/*/dataset.json")):
         card = json.loads(card_path.read_text())
         returns = card["episode_return"]
+        normalized = card.get("behaviour_normalized_return")  # absent for clipped (DQN-Replay) rewards
         lines.append(
             f"| {card['suite']}/{card['env']}/{card['name']} | {card['transitions']} | {card['episodes']} "
-            f"| {returns['min']:.1f} / {returns['mean']:.1f} / {returns['max']:.1f} | `{card['dataset_sha256']}` |"
+            f"| {returns['min']:.1f} / {returns['mean']:.1f} / {returns['max']:.1f} "
+            f"| {'-' if normalized is None else f'{normalized:.1f}'} | `{card['dataset_sha256']}` |"
         )
     features = sorted(features_root.glob("*/*/*/*/features.json"))
     if features:
@@ -123,6 +125,7 @@ def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root:
         lines.append(
             f"| {spec['suite']}/{spec['env']}/{spec['dataset']} | `{card['id']}` | {card['pairs']} "
             f"| {card['bytes'] / 1e6:.0f} MB fp16 | {card['encode_pairs_per_s']:.0f} pairs/s "
-            f"| {card['frames_wall_s']:.0f} s | {weights} |"
+            f"| {card['frames_wall_s']:.0f} s ({spec['render']['name'] if spec.get('render') else 'game frames'}) "
+            f"| {weights} |"
         )
     return "\n".join(lines) + "\n"

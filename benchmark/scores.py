@@ -55,7 +55,8 @@ def normalizer(suite: str, env: str) -> Normalizer:
 
 def score_run(run: str) -> dict[str, Any]:
     """metrics.json of a run: raw and normalised returns, final (last evaluation) and best
-    (max over evaluations of the mean return), with what produced them."""
+    (max over evaluations of the mean return), with what produced them. Each evaluation's mean is
+    over its own episodes: the last one may have more (`final_episodes`)."""
     run_dir = paths.run_dir(run)
     spec = io.read_json(run_dir / "config.json")
     evaluations = pd.read_csv(run_dir / "eval.csv")
@@ -75,7 +76,7 @@ def score_run(run: str) -> dict[str, Any]:
         "best_step": best_step,
         "raw_best": float(per_step[best_step]),
         "norm_best": normalize(float(per_step[best_step])),
-        "episodes": int((evaluations["train_step"] == final_step).sum()),
+        "episodes": int((evaluations["train_step"] == final_step).sum()),  # of the final evaluation
         "normalizer": normalize.table,
         "protocol": spec["protocol"]["name"],
         "pretrained": spec["pretrained"],

@@ -65,6 +65,13 @@ def train(spec: dict[str, Any]) -> None:
             "pretrained": algorithm.pretrained,
             "dataset_sha256": data.sha256,
             "dataset_transitions": data.card["transitions"],
+            # the data's own quality, so that reports (made from results/ alone) can show it as a reference;
+            # no normalised return where the card has none (DQN-Replay's clipped rewards are no game score)
+            "behaviour": {
+                "description": data.card.get("behaviour"),
+                "episode_return_mean": data.card["episode_return"]["mean"],
+                "normalized_return": data.card.get("behaviour_normalized_return"),
+            },
             "provenance": provenance.record(),
             "execution": device.record(),
         },

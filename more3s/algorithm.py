@@ -202,6 +202,7 @@ class More3SAlgorithm:
         warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / self.hp.warmup_steps))
         rows: list[dict[str, float]] = []
         interval: list[dict[str, float]] = []
+        checkpoints = set(budget.checkpoints)
         started = time.time()
         model.train()
         for step in tqdm(range(1, budget.steps + 1), desc="more3s", mininterval=10):
@@ -223,7 +224,7 @@ class More3SAlgorithm:
             optimizer.step()
             warmup.step()
             interval.append(metrics)
-            if step % budget.eval_every == 0 or step == budget.steps:
+            if step in checkpoints:
                 means = pd.DataFrame(interval).mean().to_dict()
                 rows.append({"train_step": step, "wall_s": round(time.time() - started, 2), **means})
                 interval = []
@@ -289,7 +290,9 @@ class More3SPolicy:
     """Live play for many episodes at once: each step, the frozen encoder encodes the current
     frames with the text of each episode's previous action, the fusion makes one token, and the
     model reads the last K tokens with their returns-to-go (target minus rewards so far).
-    Discrete actions are sampled from the softmax, as the Decision Transformer's."""
+    Discrete actions are sampled from the softmax, as the Decision Transformer's. The text names
+    the action the env executed at the previous step (`executed`), as in training on logged
+    actions, which differs from the chosen one where the evaluation epsilon replaced it."""
 
     def __init__(self, algorithm: More3SAlgorithm, spec: cache.FeaturesSpec, encoder: FrozenEncoder):
         assert algorithm.model is not None
@@ -343,9 +346,12 @@ class More3SPolicy:
             chosen: np.ndarray = np.array([self.rng.choice(len(p), p=p / p.sum()) for p in probs])
         else:
             chosen = last.numpy()
-        for i, e in enumerate(env_ids):
-            self.previous[e] = chosen[i]
+        self.executed(chosen, env_ids)  # until the evaluator reports what ran
         return chosen
+
+    def executed(self, actions: np.ndarray, env_ids: np.ndarray) -> None:
+        for action, e in zip(actions, env_ids, strict=True):
+            self.previous[e] = action
 
 
 # -- Ablations: each a named algorithm, the published MORE-3S with one switch changed -------------

@@ -3,7 +3,8 @@
 `transformers.LxmertModel` as the paper uses it: a language stream (word tokens), a visual stream
 (region features + boxes) and cross-modal layers; its language output (20 x H) and visual output
 (36 x H) are what MORE-3S fuses into one token per step. It is never trained here, so the
-features stage runs it once per dataset and training reads the cached outputs.
+features stage runs it once per dataset and training reads the cached outputs. Its embeddings and
+language layers see only the text: they run once per distinct text, then are read from a cache.
 
 Pretrained weights, honestly: `unc-nlp/lxmert-base-uncased` is loaded when it is on this machine
 (a local directory, or the Hugging Face cache; never a network call). Its visual input layer
@@ -125,6 +126,10 @@ class FrozenEncoder:
         self.model = model
         self.record = record
         self.regions = region_extractor(spec.regions)
+        # The language stream's output per distinct text, keyed by device, token ids and mask. The
+        # prompt sets are finite (actions x phrasings; MuJoCo: strongest joints x sign x strength),
+        # so it stays small: hundreds of 20 x H tensors at most.
+        self.language_cache: dict[tuple[str, bytes], torch.Tensor] = {}
 
     @classmethod
     def build(cls, spec: EncoderSpec, frame_shape: tuple[int, ...]) -> FrozenEncoder:
@@ -136,18 +141,46 @@ class FrozenEncoder:
         self, frames: np.ndarray, token_ids: np.ndarray, text_masks: np.ndarray, image: bool = True
     ) -> torch.Tensor:
         """LXMERT's language and visual outputs, concatenated: (B, 56, H) float32. Without
-        `image` (the text-only ablation) the regions are all zeros."""
+        `image` (the text-only ablation) the regions are all zeros.
+
+        `LxmertModel.forward` step by step, except that the layers that see only the text run once
+        per distinct text (`language_stream`). Under one torch thread (the suite's) the outputs are
+        bit-identical to the forward pass; with more, matrix products may sum in a shape-dependent
+        order, as the forward pass's own outputs then differ with the batch size (~1e-6 apart)."""
         features, boxes = self.regions(frames)
         if not image:
             features, boxes = np.zeros_like(features), np.zeros_like(boxes)
         device = self.model.device  # where the job put it (benchmark.device)
-        out = self.model(
-            input_ids=torch.as_tensor(token_ids, device=device),
-            attention_mask=torch.as_tensor(text_masks, device=device),
-            visual_feats=torch.as_tensor(features, device=device),
-            visual_pos=torch.as_tensor(boxes, device=device),
-        )
-        return torch.cat([out.language_output, out.vision_output], dim=1).cpu()
+        encoder = self.model.encoder
+        language = self.language_stream(token_ids, text_masks)
+        text_mask = self.attention_mask(torch.as_tensor(text_masks, device=device))
+        visual = encoder.visn_fc(torch.as_tensor(features, device=device), torch.as_tensor(boxes, device=device))
+        for layer in encoder.r_layers:
+            visual = layer(visual)[0]
+        for layer in encoder.x_layers:
+            language, visual = layer(language, text_mask, visual, None)[:2]
+        return torch.cat([language, visual], dim=1).cpu()
+
+    def language_stream(self, token_ids: np.ndarray, text_masks: np.ndarray) -> torch.Tensor:
+        """Embeddings + language layers (B, 20, H): computed for the texts not seen before, in one
+        batch, and read from `language_cache` for the others."""
+        device = self.model.device
+        keys = [(str(device), ids.tobytes() + mask.tobytes()) for ids, mask in zip(token_ids, text_masks, strict=True)]
+        new = {key: row for row, key in enumerate(keys) if key not in self.language_cache}  # first row of each
+        if new:
+            rows = list(new.values())
+            ids = torch.as_tensor(token_ids[rows], device=device)
+            mask = self.attention_mask(torch.as_tensor(text_masks[rows], device=device))
+            hidden = self.model.embeddings(ids, torch.zeros_like(ids))
+            for layer in self.model.encoder.layer:
+                hidden = layer(hidden, mask)[0]
+            self.language_cache.update(zip(new, hidden, strict=True))
+        return torch.stack([self.language_cache[key] for key in keys])
+
+    def attention_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        """LxmertModel.forward's additive mask: 0 where a token is attended, the dtype's minimum elsewhere."""
+        dtype = self.model.dtype
+        return (1.0 - mask[:, None, None, :].to(dtype=dtype)) * torch.finfo(dtype).min
 
     def save(self, folder: Path) -> None:
         """Weights (a torch state dict, read back with weights_only) and the config beside them."""

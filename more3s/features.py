@@ -5,6 +5,8 @@ stage and stored as one fp16 array (N, 20 + 36, H), memory-mapped by training: e
 every ablation that shares the encoder inputs reads the same file, and training never runs the
 encoder. The folder also keeps the encoder's weights (evaluation encodes live frames with exactly
 this encoder), the per-step text index and a card with sizes, throughput and the weights' record.
+MuJoCo states are drawn under the spec's render protocol, part of the cache's key and card:
+evaluation draws live states under the protocol of the card.
 
 Pairing, without the authors' label leak: frame s_t goes with the text of the previous action
 a_{t-1} (NO_ACTION at t = 0) in training and evaluation alike. `pairing: leaky` reproduces the
@@ -18,7 +20,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from benchmark.device import torch_device
 from benchmark.errors import BenchmarkError
 from more3s import prompts
 from more3s.encoder import EncoderSpec, FrozenEncoder
+from more3s.render import GYMNASIUM_DEFAULT, RenderProtocol, StateRenderer
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +54,23 @@ class FeaturesSpec:
     prompts: str  # canonical (phrasing 0) | paraphrases (a phrasing drawn per step)
     pairing: str  # previous (s_t with a_{t-1}) | leaky (s_t with a_t: the authors' training bug)
     render_size: int  # MuJoCo frames are rendered at this size (square)
+    render: RenderProtocol | None = None  # MuJoCo: how states are drawn (None: the current protocol)
+
+    def __post_init__(self) -> None:
+        if self.suite != "mujoco":
+            return
+        if self.render is None:
+            object.__setattr__(self, "render", RenderProtocol(size=self.render_size))
+        elif self.render.size != self.render_size:
+            raise BenchmarkError(
+                f"features spec: render protocol size {self.render.size} differs from render_size {self.render_size}"
+            )
 
     @property
     def id(self) -> str:
-        digest = hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
+        # fields that do not apply (None: Atari's render protocol) stay out: Atari caches keep their ids
+        record = {k: v for k, v in asdict(self).items() if v is not None}
+        digest = hashlib.sha1(json.dumps(record, sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.modality.replace('+', '-')}-{self.prompts}-{self.pairing}-{digest}"
 
     @property
@@ -63,7 +79,10 @@ class FeaturesSpec:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> FeaturesSpec:
-        return cls(**{**record, "encoder": EncoderSpec(**record["encoder"])})
+        render = RenderProtocol(**record["render"]) if record.get("render") else None
+        if render is None and record["suite"] == "mujoco":  # a card from before the protocol was recorded
+            render = replace(GYMNASIUM_DEFAULT, size=record["render_size"])
+        return cls(**{**record, "encoder": EncoderSpec(**record["encoder"]), "render": render})
 
 
 class ActionTexts:
@@ -101,9 +120,8 @@ def frames_of(spec: FeaturesSpec) -> Any:
     """observations (B, ...) -> image frames (B, H, W[, C]) uint8, for the dataset and live play."""
     if spec.suite == "atari":
         return lambda observations: np.asarray(observations)[:, -1] if np.ndim(observations) == 4 else observations
-    from more3s.render import StateRenderer
-
-    return StateRenderer(spec.env, spec.render_size)
+    assert spec.render is not None  # set for every MuJoCo spec
+    return StateRenderer(spec.env, spec.render)
 
 
 def build(spec: FeaturesSpec) -> dict[str, Any]:

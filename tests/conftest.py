@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -127,3 +128,15 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def dataset_folder(spec: dict[str, Any]) -> Path:
     return paths.dataset_dir(spec["suite"], spec["env"], spec["name"])
+
+
+class RecordActions(gym.Wrapper):
+    """An env that records the actions it executes."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.actions: list[int] = []
+
+    def step(self, action: Any) -> Any:
+        self.actions.append(int(action))
+        return super().step(action)

@@ -47,6 +47,12 @@ CONFIG = ModelConfig(
 )
 
 
+def spec_of(name: str = "more3s", suite: str = "atari", **overrides: Any) -> features.FeaturesSpec:
+    """The features spec of `name` on the random dataset, TINY hyperparameters + `overrides`."""
+    env = "breakout" if suite == "atari" else "hopper"
+    return get(name).features_spec(suite, env, "random", hyperparameters(name, suite, {**TINY, **overrides}))
+
+
 def random_dataset(suite: str = "atari", **kwargs: Any) -> datasets.OfflineDataset:
     """A random dataset where the features stage looks for it (run inside `in_tmp`)."""
     env = "breakout" if suite == "atari" else "hopper"

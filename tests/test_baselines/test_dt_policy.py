@@ -15,6 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+from conftest import RecordActions
 
 from baselines.dt import AtariHyperparameters, DecisionTransformer, MujocoHyperparameters
 from benchmark.algorithms import Budget
@@ -153,6 +154,40 @@ def test_discrete_dt_samples_from_d3rlpy_distribution(tmp_path: Path) -> None:
         np.testing.assert_allclose(ours[i], np.stack(recorder.seen), atol=1e-5, err_msg=f"episode {i}")
 
 
+def test_discrete_dt_conditions_on_the_actions_the_envs_executed(tmp_path: Path) -> None:
+    """With the evaluation epsilon at 1 every chosen action is replaced: before each step, every
+    action token of an episode's history is the action its env executed at that step."""
+    rng = np.random.default_rng(0)
+    data = _dataset(rng.integers(0, 256, size=(40, 84, 84), dtype=np.uint8), rng.integers(0, 4, 40), 10)
+    spec = EnvSpec("atari", "breakout", (4, 84, 84), discrete=True, action_size=4)
+    hp = AtariHyperparameters(context_size=CONTEXT, num_layers=1, num_heads=1, embed_size=16)
+    policy = _trained_dt(spec, hp, data, tmp_path).policy()
+    protocol = protocol_for("atari", {"max_episode_frames": 400})
+    pool: list[RecordActions] = []
+    checked = 0
+
+    def make() -> gym.Env:
+        pool.append(RecordActions(make_env("atari", "breakout", protocol)))
+        return pool[-1]
+
+    act = policy.act
+
+    def checked_act(observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
+        nonlocal checked
+        for env_id in env_ids:
+            history = [int(a) for a in policy.histories[env_id].actions]
+            ran = pool[env_id].actions
+            assert history == ran[len(ran) - len(history) :], f"env {env_id}, step {len(ran)}"
+            checked += len(history)
+        return act(observations, rewards, env_ids)
+
+    policy.act = checked_act  # type: ignore[method-assign]
+    run_episodes(policy, make, episodes=2, seed=0, target_return=90.0, epsilon=1.0)
+    assert checked > 100 and all(len(env.actions) > CONTEXT for env in pool)
+    for env_id, env in enumerate(pool):  # and after the last step
+        assert [int(a) for a in policy.histories[env_id].actions] == env.actions[-CONTEXT:]
+
+
 class _LinearPolicy:
     """Deterministic and stateless; its action depends on observation, last reward and env id."""
 
@@ -167,6 +202,9 @@ class _LinearPolicy:
     def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
         rows = zip(observations, rewards, env_ids, strict=True)  # row by row: BLAS sums a batch
         return np.stack([np.tanh(o @ self.weights + self.bias[i] + 0.1 * r) for o, r, i in rows])
+
+    def executed(self, actions: np.ndarray, env_ids: np.ndarray) -> None:
+        pass
 
 
 def test_run_episodes_matches_sequential_rollouts() -> None:

@@ -32,7 +32,7 @@ def test_run_spec_merges_published_hyperparameters_with_overrides(smoke_config: 
     spec = config.run_spec(smoke_config, key)
     assert spec["hyperparameters"]["context_size"] == 4  # smoke override
     assert spec["hyperparameters"]["learning_rate"] == 6e-4  # published default kept
-    assert spec["protocol"]["name"] == "atari-dt-v1[max_episode_frames=4000]"
+    assert spec["protocol"]["name"] == "atari-dt-v2[max_episode_frames=4000]"
     assert spec["training"] == {"steps": 20, "batch_size": 8, "eval_every": 10}
 
 

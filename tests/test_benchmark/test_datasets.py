@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import write_random_dataset
 
-from benchmark import behaviour, config, datasets
+from benchmark import behaviour, config, datasets, generators
 from benchmark.errors import BenchmarkError
 
 
@@ -102,7 +102,7 @@ def test_replay_style_atari_card_shows_returns_rising_along_the_buffer(in_tmp: P
             "max_episode_frames": 4000,
         },
     }
-    card = datasets.generate(spec, in_tmp / "replay", in_tmp / "logs").card
+    card = generators.generate(spec, in_tmp / "replay", in_tmp / "logs").card
     along = card["episode_return_along_buffer"]
     assert along[-1] > along[0] + 5
     assert card["episode_epsilons"][0] == 1.0 and np.all(np.diff(card["episode_epsilons"]) < 0)
@@ -127,6 +127,14 @@ def test_continuous_card_summarises_each_action_dimension(tmp_path: Path) -> Non
     np.testing.assert_allclose(summary["std"], dataset.actions.std(0), rtol=1e-5)
 
 
+def _as_sac(dataset: dict) -> dict:
+    """The smoke preset's MuJoCo dataset made from a shared SAC training instead."""
+    dataset.clear()
+    dataset.update(source="generated", generator="sac-medium-expert", transitions=1000)
+    dataset["sac"] = {"steps": 1500, "medium_step": 750, "update_interval": 4}
+    return dataset
+
+
 @pytest.mark.parametrize(
     ("suite", "edit", "expected"),
     [
@@ -134,7 +142,7 @@ def test_continuous_card_summarises_each_action_dimension(tmp_path: Path) -> Non
             "atari",
             lambda d: d.update(update_interval=4),
             "config key 'suites.atari.datasets.mixed.update_interval': not used by generator 'scripted-replay'; "
-            "allowed: epsilons, generator, max_episode_frames, seed, source, transitions",
+            "allowed: algorithms, epsilons, generator, max_episode_frames, seed, source, transitions",
         ),
         (
             "atari",
@@ -143,19 +151,29 @@ def test_continuous_card_summarises_each_action_dimension(tmp_path: Path) -> Non
         ),
         (
             "mujoco",
-            lambda d: d.pop("sac"),
+            lambda d: _as_sac(d).pop("sac"),
             "config key 'suites.mujoco.datasets.mixed.sac': required by generator 'sac-medium-expert'",
         ),
         (
             "mujoco",
-            lambda d: d["sac"].update(medium_step=1500),
+            lambda d: _as_sac(d)["sac"].update(medium_step=1500),
             "config key 'suites.mujoco.datasets.mixed.sac.medium_step': 1500 must be below sac.steps (1500)",
         ),
         (
             "mujoco",
-            lambda d: d["sac"].update(stepz=1),
+            lambda d: _as_sac(d)["sac"].update(stepz=1),
             "config key 'suites.mujoco.datasets.mixed.sac.stepz': unknown key; "
             "allowed: steps, medium_step, update_interval",
+        ),
+        (
+            "mujoco",
+            lambda d: _as_sac(d).update(action_noise=0.1),
+            "config key 'suites.mujoco.datasets.mixed.action_noise': not used by generator 'sac-medium-expert'",
+        ),
+        (
+            "mujoco",
+            lambda d: d.update(policy="mine"),
+            "config key 'suites.mujoco.datasets.mixed.policy': 'mine' is not allowed; allowed: shipped, trained",
         ),
         (
             "mujoco",

@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 import pytest
 
-from benchmark import config, datasets, importers
+from benchmark import config, datasets, generators, importers
 from benchmark.errors import BenchmarkError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -222,7 +222,7 @@ def dqn_spec(mirror: Path, **options: int) -> dict[str, Any]:
 
 def test_generate_imports_dqn_replay_into_a_loadable_dataset(replay: Replay, tmp_path: Path) -> None:
     folder = tmp_path / "dataset"
-    datasets.generate(dqn_spec(tmp_path / "mirror"), folder, folder / "logs")
+    generators.generate(dqn_spec(tmp_path / "mirror"), folder, folder / "logs")
     loaded = datasets.load(folder)
     card = loaded.card
     assert set(card["sha256"]) == {f"{name}.npy" for name in datasets.FIELDS}
@@ -339,7 +339,7 @@ def test_generate_imports_d4rl_into_a_loadable_dataset(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     write_d4rl(mirror / "d4rl" / "hopper_medium-v2.hdf5")
     folder = tmp_path / "dataset"
-    datasets.generate(d4rl_spec(mirror), folder, folder / "logs")
+    generators.generate(d4rl_spec(mirror), folder, folder / "logs")
     loaded = datasets.load(folder)
     card = loaded.card
     assert set(card["sha256"]) == {f"{name}.npy" for name in datasets.FIELDS}
@@ -354,7 +354,7 @@ def test_d4rl_file_of_another_task_is_refused(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     write_d4rl(mirror / "d4rl" / "hopper_medium-v2.hdf5", obs_dim=17, act_dim=6)  # halfcheetah's widths
     with pytest.raises(BenchmarkError) as error:
-        datasets.generate(d4rl_spec(mirror), tmp_path / "dataset", tmp_path / "logs")
+        generators.generate(d4rl_spec(mirror), tmp_path / "dataset", tmp_path / "logs")
     assert_one_line(error, "hopper_medium-v2.hdf5", "'observations'")
 
 
@@ -435,7 +435,7 @@ def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
     episodes = write_minari(mirror / "minari" / "mujoco" / "hopper" / "test-v0")
     spec = {**d4rl_spec(mirror), "source": "minari", "mirror_path": str(mirror / "minari/mujoco/hopper/test-v0")}
     folder = tmp_path / "dataset"
-    loaded = datasets.generate(spec, folder, folder / "logs")
+    loaded = generators.generate(spec, folder, folder / "logs")
     np.testing.assert_allclose(loaded.observations[:30], episodes[0]["observations"][:-1].astype(np.float32))
     np.testing.assert_allclose(loaded.rewards[30:75], episodes[1]["rewards"].astype(np.float32))
     ends = np.flatnonzero(loaded.terminals + loaded.timeouts)
@@ -450,5 +450,5 @@ def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
 def test_missing_minari_dataset_names_the_expected_file(tmp_path: Path) -> None:
     spec = {**d4rl_spec(tmp_path), "source": "minari", "mirror_path": str(tmp_path / "minari/hopper-v0")}
     with pytest.raises(BenchmarkError) as error:
-        datasets.generate(spec, tmp_path / "dataset", tmp_path / "logs")
+        generators.generate(spec, tmp_path / "dataset", tmp_path / "logs")
     assert_one_line(error, str(tmp_path / "minari/hopper-v0/data/main_data.hdf5"), "minari download")

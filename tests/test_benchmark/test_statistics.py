@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark import statistics
-from benchmark.statistics import Settings
+from benchmark.errors import BenchmarkError
+from benchmark.report import statistics
+from benchmark.report.statistics import Settings
 
-SETTINGS = Settings(bootstrap_reps=300, profile_bootstrap_reps=200, seed=0)
+SETTINGS = Settings(focus="more3s", bootstrap_reps=300, profile_bootstrap_reps=200, seed=0)
 
 
 def runs(
@@ -45,7 +48,7 @@ def test_intervals_are_reproducible_and_follow_the_seed() -> None:
     scores = runs("bc", {"hopper": [3.0, 9.0, 14.0, 1.0, 7.0, 11.0]})
     first = statistics.aggregates(scores, SETTINGS)
     again = statistics.aggregates(scores, SETTINGS)
-    other = statistics.aggregates(scores, Settings(300, 200, seed=1))
+    other = statistics.aggregates(scores, Settings("more3s", 300, 200, seed=1))
     pd.testing.assert_frame_equal(first, again)
     assert not np.allclose(first["mean_low"], other["mean_low"])
 
@@ -115,3 +118,20 @@ def test_learning_curves_average_episodes_then_seeds_and_drop_unshared_checkpoin
     assert curve["train_step"].tolist() == [100, 200]  # seed 0 never reached step 300
     assert curve["norm"].tolist() == pytest.approx([(2.0 + 15.0) / 2, (6.0 + 0.0) / 2])
     assert (curve["low"] <= curve["norm"]).all() and (curve["norm"] <= curve["high"]).all()
+
+
+def test_the_focus_is_compared_with_every_algorithm_outside_its_family() -> None:
+    dt = runs("dt", {"hopper": [5.0, 6.0, 7.0]})
+    ablation = runs("dt-small", {"hopper": [9.0, 9.0, 9.0]})  # the focus's own: never a baseline
+    more3s = runs("more3s", {"hopper": [1.0, 2.0, 3.0]})  # an ordinary baseline here
+    table = statistics.improvements(pd.concat([dt, ablation, more3s]), replace(SETTINGS, focus="dt"))
+    final = table[table["score"] == "final"]
+    assert final["algorithm"].tolist() == ["dt"] and final["baseline"].tolist() == ["more3s"]
+    assert final["probability"].tolist() == [1.0]
+
+
+def test_report_settings_name_the_missing_key() -> None:
+    block = {"focus": "more3s", "bootstrap_reps": 300, "profile_bootstrap_reps": 200, "seed": 0}
+    assert Settings.from_preset(block) == Settings("more3s", 300, 200, 0)
+    with pytest.raises(BenchmarkError, match=r"^config key 'report.focus': missing"):
+        Settings.from_preset({k: v for k, v in block.items() if k != "focus"})

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import RecordActions
 from more3s_helpers import random_dataset, trained
 
 from benchmark import envs
@@ -43,6 +46,41 @@ def test_same_seed_twice_gives_identical_scores(in_tmp: Path) -> None:
         )
         returns.append(np.concatenate(episodes))
     np.testing.assert_array_equal(returns[0], returns[1])
+
+
+def test_the_text_of_each_step_names_the_action_the_env_executed(in_tmp: Path) -> None:
+    """With the evaluation epsilon at 1 every chosen action is replaced: the text fed with frame
+    s_t names the action its env executed at t-1 ("no action yet" at t = 0), as in training."""
+    random_dataset(episodes=3, length=30)
+    algorithm, _ = trained("more3s", steps=2)
+    policy = algorithm.policy()
+    protocol = envs.protocol_for("atari", {"max_episode_frames": 200})
+    pool: list[RecordActions] = []
+
+    def make() -> gym.Env:
+        pool.append(RecordActions(envs.make_env("atari", "breakout", protocol)))
+        return pool[-1]
+
+    named: list[Any] = []  # the action of each text made in one `act`, in env_ids order
+    fed: list[list[int | None]] = [[], []]  # per env: the action named with each step's frame
+    act, texts = policy.act, policy.texts
+
+    def spy_texts(action: Any) -> str:
+        named.append(None if action is None else int(action))
+        return texts(action)
+
+    def spy_act(observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
+        named.clear()
+        chosen = act(observations, rewards, env_ids)
+        for env_id, action in zip(env_ids, named, strict=True):
+            fed[env_id].append(action)
+        return chosen
+
+    policy.texts, policy.act = spy_texts, spy_act  # type: ignore[method-assign]
+    run_episodes(policy, make, 2, seed=0, target_return=90.0, epsilon=1.0)
+    assert all(len(env.actions) > 10 for env in pool)
+    for env_id, env in enumerate(pool):
+        assert fed[env_id] == [None, *env.actions[:-1]], f"env {env_id}"
 
 
 def test_a_checkpoint_reloads_to_the_same_policy_and_records_what_was_pretrained(in_tmp: Path) -> None:

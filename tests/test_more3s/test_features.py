@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from more3s_helpers import TINY, random_dataset
+import torch
+from more3s_helpers import random_dataset, spec_of
 
 from benchmark import envs
-from benchmark.algorithms import get, hyperparameters
 from more3s import features, prompts
 from more3s.encoder import FrozenEncoder
 from more3s.regions import GridRegions
-
-
-def spec_of(name: str = "more3s", suite: str = "atari", **overrides: object) -> features.FeaturesSpec:
-    env = "breakout" if suite == "atari" else "hopper"
-    return get(name).features_spec(suite, env, "random", hyperparameters(name, suite, {**TINY, **overrides}))
 
 
 @pytest.mark.parametrize("suite", ["atari", "mujoco"])
@@ -33,6 +29,40 @@ def test_cached_features_equal_on_the_fly_encoding(in_tmp: Path, suite: str) -> 
     ids, masks = prompts.tokenize([cached.texts[i] for i in cached.text_index[10:20]])
     live = encoder.encode(features.frames_of(spec)(data.observations[10:20]), ids, masks).numpy()
     np.testing.assert_allclose(cached.encoded[10:20].astype(np.float32), live, rtol=1e-2, atol=1e-2)
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the suite's setting (torch_threads: 1), under which no bit may change
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_the_language_layers_run_once_per_distinct_text_and_change_no_bit(one_thread: None) -> None:
+    encoder = FrozenEncoder.build(spec_of(suite="mujoco").encoder, (84, 84, 3))
+    texts = ["the thigh flexes hard", "every joint rests", "the foot extends gently, the leg flexes hard"]
+    frames = np.random.default_rng(0).integers(0, 256, size=(6, 84, 84, 3), dtype=np.uint8)
+    batches = [[0, 1, 0, 2, 1, 0], [2, 2, 1, 0, 0, 1]]  # repeated texts; the second call has no new one
+    expected = []
+    for order in batches:  # LxmertModel's own forward pass, nothing cached
+        ids, masks = prompts.tokenize([texts[i] for i in order])
+        features_, boxes = encoder.regions(frames)
+        with torch.no_grad():
+            out = encoder.model(
+                input_ids=torch.as_tensor(ids),
+                attention_mask=torch.as_tensor(masks),
+                visual_feats=torch.as_tensor(features_),
+                visual_pos=torch.as_tensor(boxes),
+            )
+        expected.append(torch.cat([out.language_output, out.vision_output], dim=1))
+    language_rows: list[int] = []
+    encoder.model.encoder.layer[0].register_forward_hook(lambda _, inputs, __: language_rows.append(len(inputs[0])))
+    for order, reference in zip(batches, expected, strict=True):
+        ids, masks = prompts.tokenize([texts[i] for i in order])
+        encoded = encoder.encode(frames, ids, masks)
+        assert torch.equal(encoded, reference), f"max abs diff {(encoded - reference).abs().max():.3g}"
+    assert language_rows == [3]  # three distinct texts, each through the language layers once
 
 
 def test_frames_are_paired_with_the_previous_action(in_tmp: Path) -> None:

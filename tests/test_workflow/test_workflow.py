@@ -49,14 +49,24 @@ def test_a_baseline_module_dropped_in_is_planned_by_the_grid(tmp_path: Path) -> 
         assert f"results/runs/mujoco/hopper/mixed/iql/seed{seed}/metrics.json" in planned
 
 
-def test_default_preset_plans_baselines_more3s_and_two_ablations() -> None:
-    """4 datasets x (3 baselines + MORE-3S + 2 ablations) x 3 seeds; the three MORE-3S variants
-    differ only in return conditioning, so one features cache per dataset serves them all."""
+def test_default_preset_plans_four_algorithms_with_more3s_off_medium_replay() -> None:
+    """Breakout expert and Hopper medium x (3 baselines + MORE-3S), Hopper medium-replay x 3
+    baselines, x 3 seeds; one features cache per dataset MORE-3S runs on; no behaviour training
+    (the datasets come from the scripted controller and the shipped ARS policies)."""
     result = snakemake("-n", "all")
     assert result.returncode == 0, result.stderr[-2000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M))
-    assert int(counts["train"]) == 4 * 6 * 3 and int(counts["evaluate"]) == int(counts["train"])
-    assert int(counts["features"]) == 4
+    assert int(counts["train"]) == (2 * 4 + 3) * 3 and int(counts["evaluate"]) == int(counts["train"])
+    assert int(counts["features"]) == 2 and int(counts["dataset"]) == 3
+    assert "behaviour" not in counts and "policy" not in counts
+
+
+def test_the_policies_target_plans_one_ars_training_per_task(tmp_path: Path) -> None:
+    result = snakemake("-n", "policies", cwd=copy_project(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M))
+    assert int(counts["policy"]) == 1
+    assert "resources/policies/mujoco/hopper/policy.json" in result.stdout
 
 
 def test_paper_preset_plans_the_full_paper_grid() -> None:

@@ -1,6 +1,37 @@
 # Datasets are shared by every algorithm and seed that uses them: made once per (suite, env, name).
-# D4RL-style MuJoCo datasets come from a behaviour trained once per (task, behaviour settings).
+# D4RL-style MuJoCo datasets come from ARS policies (shipped in the package, or trained by
+# `policy`) or from an online SAC trained once per (task, behaviour settings) (`behaviour`).
+from benchmark.ars import POLICY_CARD, SNAPSHOTS
 from benchmark.behaviour import BEHAVIOUR_CARD, BEHAVIOUR_FILES
+
+
+# `snakemake --cores 2 policies`: train the preset's ARS behaviour policies again from their
+# recipes (benchmark/ars.py), into resources/policies/; `policy: trained` datasets read those.
+rule policies:
+    input:
+        [str(paths.policy_dir(suite, env) / POLICY_CARD) for suite, env in presets.policy_envs(config)],
+
+
+rule policy:
+    output:
+        snapshots=str(paths.policy_dir() / SNAPSHOTS),
+        card=str(paths.policy_dir() / POLICY_CARD),
+    params:
+        out=lambda w: str(paths.policy_dir(w.suite, w.env)),
+    log:
+        "results/logs/policies/{suite}/{env}.log",
+    benchmark:
+        "results/benchmarks/policies/{suite}/{env}.tsv"
+    wildcard_constraints:
+        suite="mujoco",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    conda:
+        "../../environment.yml"
+    shell:
+        "python -m benchmark policy --env {wildcards.env} --out {params.out:q} > {log} 2>&1"
 
 
 rule behaviour:

@@ -22,38 +22,60 @@ import numpy as np
 import pandas as pd
 from rliable import library, metrics
 
+from benchmark.errors import BenchmarkError
+
 CONFIDENCE = 0.95
 REFERENCE = 100.0  # a normalised score of 100 is the reference (gamer, D4RL expert)
 SCORES = ("final", "best")  # final: last evaluation; best: best evaluation (optimistic)
-METRICS: dict[str, Callable[[np.ndarray], float]] = {
-    "iqm": metrics.aggregate_iqm,
-    "median": metrics.aggregate_median,
-    "mean": metrics.aggregate_mean,
-    "optimality_gap": partial(metrics.aggregate_optimality_gap, gamma=REFERENCE),
+
+
+@dataclass(frozen=True)
+class Metric:
+    compute: Callable[[np.ndarray], float]  # (runs x tasks) normalised scores -> the aggregate
+    title: str  # its name in figures
+
+
+# The aggregate metrics, in the order of every table and figure; the key names their columns.
+METRICS: dict[str, Metric] = {
+    "iqm": Metric(metrics.aggregate_iqm, "IQM"),
+    "median": Metric(metrics.aggregate_median, "median"),
+    "mean": Metric(metrics.aggregate_mean, "mean"),
+    "optimality_gap": Metric(
+        partial(metrics.aggregate_optimality_gap, gamma=REFERENCE), "optimality gap\n(lower is better)"
+    ),
 }
-MORE3S = "more3s"
 PROFILE_POINTS = 101
 
 log = logging.getLogger(__name__)
 logging.getLogger("absl").setLevel(logging.WARNING)  # rliable logs a line per estimate at INFO
 
 
-def is_more3s(algorithm: str) -> bool:
-    """MORE-3S itself or one of its ablations (`more3s-<variant>`)."""
-    return algorithm == MORE3S or algorithm.startswith(f"{MORE3S}-")
+def in_family(algorithm: str, focus: str) -> bool:
+    """The method under study itself (`focus`) or one of its ablations (`<focus>-<variant>`);
+    every other algorithm is a baseline."""
+    return algorithm == focus or algorithm.startswith(f"{focus}-")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The preset's `report:` block (bootstrap replications, seed)."""
+    """The preset's `report:` block (method under study, bootstrap replications, seed)."""
 
+    focus: str  # the method under study: its probability of improvement, its colour family
     bootstrap_reps: int  # aggregates, per-task intervals, probability of improvement
     profile_bootstrap_reps: int  # performance profiles and learning-curve bands
     seed: int
 
     @classmethod
     def from_preset(cls, block: Mapping[str, Any]) -> Settings:
-        return cls(**{field.name: int(block[field.name]) for field in fields(cls)})
+        missing = [field.name for field in fields(cls) if field.name not in block]
+        if missing:
+            raise BenchmarkError(f"config key 'report.{missing[0]}': missing from the report settings")
+        return cls(
+            focus=str(block["focus"]),
+            bootstrap_reps=int(block["bootstrap_reps"]),
+            profile_bootstrap_reps=int(block["profile_bootstrap_reps"]),
+            seed=int(block["seed"]),
+        )
 
 
 def interval(
@@ -87,7 +109,7 @@ def matrix(runs: pd.DataFrame, value: str, tasks: list[str], label: str) -> tupl
 
 
 def _all_metrics(scores: np.ndarray) -> np.ndarray:
-    return np.array([metric(scores) for metric in METRICS.values()])
+    return np.array([metric.compute(scores) for metric in METRICS.values()])
 
 
 def _columns(name: str, point: float, bounds: np.ndarray) -> dict[str, float]:
@@ -169,28 +191,29 @@ def _probability_of_improvement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def improvements(scores: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """P(MORE-3S > baseline) per suite, score kind and baseline, over the (env, dataset) tasks
-    both ran; empty when the results hold no `more3s` runs."""
+    """P(focus > baseline) per suite, score kind and baseline (an algorithm outside the focus
+    family), over the (env, dataset) tasks both ran; empty when the results hold no focus runs."""
+    focus = settings.focus
     task = ["env", "dataset"]
     rows = []
     for suite, suite_runs in scores.groupby("suite", sort=True):
         ran = {a: set(runs[task].itertuples(index=False, name=None)) for a, runs in suite_runs.groupby("algorithm")}
-        if MORE3S not in ran:
+        if focus not in ran:
             continue
-        for baseline in sorted(a for a in ran if not is_more3s(a)):
-            common = ran[MORE3S] & ran[baseline]
+        for baseline in sorted(a for a in ran if not in_family(a, focus)):
+            common = ran[focus] & ran[baseline]
             if not common:
                 continue
             on_common = suite_runs[[t in common for t in suite_runs[task].itertuples(index=False, name=None)]]
             for score in SCORES:
-                label = f"{suite}: {MORE3S} vs {baseline} ({score})"
-                x, _ = matrix(on_common[on_common["algorithm"] == MORE3S], f"norm_{score}", task, label)
+                label = f"{suite}: {focus} vs {baseline} ({score})"
+                x, _ = matrix(on_common[on_common["algorithm"] == focus], f"norm_{score}", task, label)
                 y, _ = matrix(on_common[on_common["algorithm"] == baseline], f"norm_{score}", task, label)
                 point, bounds = interval(
                     [x, y], _probability_of_improvement, settings.bootstrap_reps, settings.seed, label
                 )
                 rows.append(
-                    {"suite": suite, "score": score, "algorithm": MORE3S, "baseline": baseline}
+                    {"suite": suite, "score": score, "algorithm": focus, "baseline": baseline}
                     | {"tasks": len(common), "seeds": x.shape[0], "baseline_seeds": y.shape[0]}
                     | _columns("probability", point[0], bounds[:, 0])
                 )

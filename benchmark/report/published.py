@@ -25,6 +25,10 @@ STAND_INS = {
     "sac-medium": "medium",
     "sac-medium-replay": "medium-replay",
     "sac-medium-expert": "medium-expert",
+    "ars-medium": "medium",
+    "ars-medium-replay": "medium-replay",
+    "ars-medium-expert": "medium-expert",
+    "ars-expert": "expert",
 }
 # unit -> the normaliser our score must use to be set beside it (None: raw returns)
 UNITS: dict[str, str | None] = {

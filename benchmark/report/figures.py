@@ -1,69 +1,85 @@
 """The report's figures, each as PNG and PDF.
 
-One colour per algorithm in every figure (`palette`): baselines in cool colours, MORE-3S and its
-ablations (`more3s-<variant>`) in one warm family (ablations hatched or dashed), and always listed
-baselines first, then MORE-3S, then its ablations, so the family reads as a group.
+One colour per algorithm in every figure (`palette`): baselines in cool colours, the method under
+study (the preset's `report.focus`, e.g. MORE-3S) and its ablations (`<focus>-<variant>`) in one
+warm family (ablations hatched or dashed), and always listed baselines first, then the method,
+then its ablations, so the family reads as a group. The data's behaviour policy, where the runs
+recorded it, is a black dashed reference line.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.artist import Artist
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from benchmark import io
-from benchmark.statistics import CONFIDENCE, MORE3S, SCORES, is_more3s
+from benchmark.report.statistics import CONFIDENCE, METRICS, SCORES, in_family
 
 Colour = tuple[float, float, float]
 # Baselines in cool colours (colour-blind-safe blue and green, a purple), more of them in further
-# cool or neutral ones; MORE-3S in vermilion, its ablations in yellow-orange-brown shades.
+# cool or neutral ones; the method under study in vermilion, its ablations in yellow-orange-brown.
 _BASELINES = {"bc": "#0173b2", "cql": "#029e73", "dt": "#7b5ea7"}
 _OTHER_BASELINES = ("#56b4e9", "#949494", "#2f4b7c", "#5fa8a0")
-_MORE3S_COLOUR = "#d55e00"
-ABLATION_HATCH = "///"  # bars of MORE-3S's ablations: its colour family, hatched
+_FOCUS_COLOUR = "#d55e00"
+ABLATION_HATCH = "///"  # bars of the method's ablations: its colour family, hatched
 ABLATION_LINE = "--"  # and dashed lines
+BEHAVIOUR_LINE = {"color": "black", "ls": (0, (4, 2)), "lw": 1.0}  # the data's behaviour policy
+BEHAVIOUR_LABEL = "behaviour (data)"
 SCORE_LABELS = {"final": "final (last evaluation)", "best": "best (best evaluation: optimistic)"}
 NORMALISED = "normalised score\n(0 = random, 100 = reference)"
 CI = f"{CONFIDENCE:.0%} stratified-bootstrap CI"
 
 
-def algorithm_order(algorithms: Iterable[str]) -> list[str]:
+@dataclass(frozen=True)
+class Palette:
+    """Every algorithm's colour, in legend order, and which of them are the method's ablations."""
+
+    focus: str
+    colours: dict[str, Colour]
+    ablations: frozenset[str]
+
+    def present(self, algorithms: Iterable[str]) -> list[str]:
+        """`algorithms` in legend order."""
+        shown = set(algorithms)
+        return [a for a in self.colours if a in shown]
+
+    def line(self, algorithm: str) -> str:
+        return ABLATION_LINE if algorithm in self.ablations else "-"
+
+    def hatch(self, algorithm: str) -> str | None:
+        return ABLATION_HATCH if algorithm in self.ablations else None
+
+
+def algorithm_order(algorithms: Iterable[str], focus: str) -> list[str]:
     names = sorted(set(algorithms))
-    family = sorted((a for a in names if is_more3s(a)), key=lambda a: (a != MORE3S, a))
-    return [a for a in names if not is_more3s(a)] + family
+    family = sorted((a for a in names if in_family(a, focus)), key=lambda a: (a != focus, a))
+    return [a for a in names if not in_family(a, focus)] + family
 
 
-def is_ablation(algorithm: str) -> bool:
-    return is_more3s(algorithm) and algorithm != MORE3S
-
-
-def _line(algorithm: str) -> str:
-    return ABLATION_LINE if is_ablation(algorithm) else "-"
-
-
-def _hatch(algorithm: str) -> str | None:
-    return ABLATION_HATCH if is_ablation(algorithm) else None
-
-
-def palette(algorithms: Iterable[str]) -> dict[str, Colour]:
+def palette(algorithms: Iterable[str], focus: str) -> Palette:
     """The colour of every algorithm; depends on the names only, so it is the same in every figure."""
-    order = algorithm_order(algorithms)
-    others = [a for a in order if not is_more3s(a) and a not in _BASELINES]
-    ablations = [a for a in order if is_ablation(a)]
-    colours = {a: to_rgb(c) for a, c in _BASELINES.items()}
+    order = algorithm_order(algorithms, focus)
+    baselines = [a for a in order if not in_family(a, focus)]
+    others = [a for a in baselines if a not in _BASELINES]
+    ablations = [a for a in order if in_family(a, focus) and a != focus]
+    colours = {a: to_rgb(c) for a, c in _BASELINES.items() if a in baselines}
     colours |= {a: to_rgb(_OTHER_BASELINES[i % len(_OTHER_BASELINES)]) for i, a in enumerate(others)}
-    colours[MORE3S] = to_rgb(_MORE3S_COLOUR)
+    colours[focus] = to_rgb(_FOCUS_COLOUR)
     # darker and darker shades, skipping the palest (unreadable on white)
     colours |= dict(zip(ablations, sns.color_palette("YlOrBr", len(ablations) + 2)[2:], strict=True))
-    return {a: colours[a] for a in order}
+    return Palette(focus, {a: colours[a] for a in order}, frozenset(ablations))
 
 
 def save(fig: Figure, stem: Path) -> None:
@@ -73,24 +89,34 @@ def save(fig: Figure, stem: Path) -> None:
     plt.close(fig)
 
 
-def _legend(fig: Figure, colours: dict[str, Colour], present: Iterable[str]) -> None:
-    shown = set(present)
-    handles = [
-        Patch(facecolor=c, edgecolor="white", hatch=_hatch(a), label=a) for a, c in colours.items() if a in shown
+def _legend(fig: Figure, style: Palette, present: Iterable[str], behaviour: bool = False) -> None:
+    """The algorithms `present`, in legend order; and the behaviour's line when one is drawn."""
+    handles: list[Artist] = [
+        Patch(facecolor=style.colours[a], edgecolor="white", hatch=style.hatch(a), label=a)
+        for a in style.present(present)
     ]
+    if behaviour:
+        handles.append(Line2D([], [], label=BEHAVIOUR_LABEL, **BEHAVIOUR_LINE))
     fig.legend(handles=handles, title="algorithm", loc="outside right upper", frameon=False, fontsize=8)
+
+
+def _behaviour_of(behaviour: pd.DataFrame, suite: str, env: str, dataset: str) -> float:
+    """The data's normalised behaviour return; NaN where the runs did not record it."""
+    row = behaviour[(behaviour["suite"] == suite) & (behaviour["env"] == env) & (behaviour["dataset"] == dataset)]
+    return float(row["behaviour_norm"].iloc[0]) if len(row) else math.nan
 
 
 def _groups(frame: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(set(frame[["suite", "dataset"]].itertuples(index=False, name=None)))
 
 
-def per_task(tasks: pd.DataFrame, scores: pd.DataFrame, colours: dict[str, Colour], stem: Path) -> None:
-    """Per game/task bars: mean normalised score over seeds with its interval, every seed a dot;
-    one row per score kind, one column per suite and dataset."""
+def per_task(tasks: pd.DataFrame, scores: pd.DataFrame, behaviour: pd.DataFrame, style: Palette, stem: Path) -> None:
+    """Per game/task bars: mean normalised score over seeds with its interval, every seed a dot,
+    the data's behaviour a dashed line across the task's bars; one row per score kind, one column
+    per suite and dataset."""
     groups = _groups(tasks)
     widths = [tasks[(tasks["suite"] == s) & (tasks["dataset"] == d)]["env"].nunique() for s, d in groups]
-    algorithms = [a for a in colours if a in set(tasks["algorithm"])]
+    algorithms = style.present(tasks["algorithm"])
     fig, axes = plt.subplots(
         len(SCORES),
         len(groups),
@@ -100,6 +126,7 @@ def per_task(tasks: pd.DataFrame, scores: pd.DataFrame, colours: dict[str, Colou
         layout="constrained",
     )
     bar = 0.8 / len(algorithms)
+    drawn = False
     for row, score in enumerate(SCORES):
         for col, (suite, dataset) in enumerate(groups):
             ax = axes[row, col]
@@ -117,9 +144,9 @@ def per_task(tasks: pd.DataFrame, scores: pd.DataFrame, colours: dict[str, Colou
                         x,
                         mean,
                         bar * 0.9,
-                        color=colours[algorithm],
+                        color=style.colours[algorithm],
                         edgecolor="white",
-                        hatch=_hatch(algorithm),
+                        hatch=style.hatch(algorithm),
                         yerr=error,
                         capsize=3,
                     )
@@ -131,33 +158,30 @@ def per_task(tasks: pd.DataFrame, scores: pd.DataFrame, colours: dict[str, Colou
                     ][f"norm_{score}"]
                     # beside the interval's line, not on it
                     ax.scatter(np.full(len(seeds), x + bar / 4), seeds, s=12, c="white", edgecolors="black", zorder=3)
+            for i, env in enumerate(envs):
+                reference = _behaviour_of(behaviour, suite, env, dataset)
+                if not math.isnan(reference):
+                    ax.hlines(reference, i - 0.45, i + 0.45, zorder=4, **BEHAVIOUR_LINE)
+                    drawn = True
             ax.axhline(0, color="grey", lw=0.8)
             ax.set_xticks(range(len(envs)), envs)
             ax.set_title(f"{suite} / {dataset}", fontsize=9)
             if col == 0:
                 ax.set_ylabel(f"{SCORE_LABELS[score]}\n{NORMALISED}", fontsize=8)
     fig.suptitle(f"Per task: mean over seeds (bars), {CI}, seeds (dots)", fontsize=10)
-    _legend(fig, colours, algorithms)
+    _legend(fig, style, algorithms, behaviour=drawn)
     save(fig, stem)
 
 
-_METRIC_TITLES = {
-    "iqm": "IQM",
-    "median": "median",
-    "mean": "mean",
-    "optimality_gap": "optimality gap\n(lower is better)",
-}
-
-
-def aggregate(table: pd.DataFrame, score: str, colours: dict[str, Colour], reps: int, stem: Path) -> None:
+def aggregate(table: pd.DataFrame, score: str, style: Palette, reps: int, stem: Path) -> None:
     """Aggregate interval estimates of one score kind: a row per suite and dataset, a column per
     metric, a line per algorithm (its interval) with a dot (the point estimate)."""
     table = table[table["score"] == score]
     groups = _groups(table)
-    algorithms = [a for a in colours if a in set(table["algorithm"])]
+    algorithms = style.present(table["algorithm"])
     fig, axes = plt.subplots(
         len(groups),
-        len(_METRIC_TITLES),
+        len(METRICS),
         figsize=(11.0, 0.8 + len(groups) * (0.5 + 0.3 * len(algorithms))),
         squeeze=False,
         layout="constrained",
@@ -165,36 +189,39 @@ def aggregate(table: pd.DataFrame, score: str, colours: dict[str, Colour], reps:
     for row, (suite, dataset) in enumerate(groups):
         cells = table[(table["suite"] == suite) & (table["dataset"] == dataset)].set_index("algorithm")
         present = [a for a in algorithms if a in cells.index]
-        for col, (metric, title) in enumerate(_METRIC_TITLES.items()):
+        for col, (metric, about) in enumerate(METRICS.items()):
             ax = axes[row, col]
             for y, algorithm in enumerate(present):
                 cell = cells.loc[algorithm]
-                ax.hlines(y, cell[f"{metric}_low"], cell[f"{metric}_high"], color=colours[algorithm], lw=6, alpha=0.6)
+                ax.hlines(
+                    y, cell[f"{metric}_low"], cell[f"{metric}_high"], color=style.colours[algorithm], lw=6, alpha=0.6
+                )
                 ax.plot(cell[metric], y, "o", color="black", ms=4)
             ax.set_yticks(range(len(present)), present if col == 0 else [""] * len(present))
             ax.set_ylim(len(present) - 0.4, -0.6)  # top to bottom in legend order
             ax.grid(axis="x", alpha=0.3)
             if row == 0:
-                ax.set_title(title, fontsize=9)
+                ax.set_title(about.title, fontsize=9)
             if row == len(groups) - 1:
                 ax.set_xlabel("normalised score", fontsize=8)
         first = cells.iloc[0]
         axes[row, 0].set_ylabel(f"{suite} / {dataset}\n{first['tasks']} task(s) x {first['seeds']} seeds", fontsize=8)
     fig.suptitle(f"Aggregate {SCORE_LABELS[score]} score, {CI} ({reps:,} reps)", fontsize=10)
-    _legend(fig, colours, algorithms)
+    _legend(fig, style, algorithms)
     save(fig, stem)
 
 
-def learning_curves(curves: pd.DataFrame, colours: dict[str, Colour], stem: Path) -> None:
+def learning_curves(curves: pd.DataFrame, behaviour: pd.DataFrame, style: Palette, stem: Path) -> None:
     """Normalised score against gradient steps per suite, env and dataset: the mean over seeds
-    and its interval (band)."""
+    and its interval (band), and the data's behaviour (a dashed line)."""
     panels = sorted(set(curves[["suite", "env", "dataset"]].itertuples(index=False, name=None)))
     columns = min(3, len(panels))
     rows = math.ceil(len(panels) / columns)
     fig, axes = plt.subplots(
         rows, columns, figsize=(4.0 * columns + 1.5, 3.2 * rows), squeeze=False, layout="constrained"
     )
-    algorithms = [a for a in colours if a in set(curves["algorithm"])]
+    algorithms = style.present(curves["algorithm"])
+    drawn = False
     for ax, (suite, env, dataset) in zip(axes.flat, panels, strict=False):
         panel = curves[(curves["suite"] == suite) & (curves["env"] == env) & (curves["dataset"] == dataset)]
         for algorithm in algorithms:
@@ -205,12 +232,18 @@ def learning_curves(curves: pd.DataFrame, colours: dict[str, Colour], stem: Path
                 line["train_step"],
                 line["norm"],
                 marker="o",
-                ls=_line(algorithm),
-                color=colours[algorithm],
+                ls=style.line(algorithm),
+                color=style.colours[algorithm],
                 ms=3,
                 lw=1.5,
             )
-            ax.fill_between(line["train_step"], line["low"], line["high"], color=colours[algorithm], alpha=0.2, lw=0)
+            ax.fill_between(
+                line["train_step"], line["low"], line["high"], color=style.colours[algorithm], alpha=0.2, lw=0
+            )
+        reference = _behaviour_of(behaviour, suite, env, dataset)
+        if not math.isnan(reference):
+            ax.axhline(reference, **BEHAVIOUR_LINE)
+            drawn = True
         ax.set_title(f"{suite} / {env} / {dataset}", fontsize=9)
         ax.set_xlabel("gradient steps", fontsize=8)
         ax.set_ylabel(NORMALISED, fontsize=8)
@@ -218,15 +251,15 @@ def learning_curves(curves: pd.DataFrame, colours: dict[str, Colour], stem: Path
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     fig.suptitle(f"Learning curves: mean over seeds of each evaluation's mean return, {CI}", fontsize=10)
-    _legend(fig, colours, algorithms)
+    _legend(fig, style, algorithms, behaviour=drawn)
     save(fig, stem)
 
 
-def performance_profiles(profiles: pd.DataFrame, colours: dict[str, Colour], stem: Path) -> None:
+def performance_profiles(profiles: pd.DataFrame, style: Palette, stem: Path) -> None:
     """Score distributions per suite (columns) and score kind (rows): the fraction of runs, over
     every env and dataset of the suite, scoring above tau, with its interval (band)."""
     suites = sorted(profiles["suite"].unique())
-    algorithms = [a for a in colours if a in set(profiles["algorithm"])]
+    algorithms = style.present(profiles["algorithm"])
     fig, axes = plt.subplots(
         len(SCORES), len(suites), figsize=(4.5 * len(suites) + 1.5, 6.5), squeeze=False, layout="constrained"
     )
@@ -236,8 +269,8 @@ def performance_profiles(profiles: pd.DataFrame, colours: dict[str, Colour], ste
             panel = profiles[(profiles["suite"] == suite) & (profiles["score"] == score)]
             for algorithm in algorithms:
                 line = panel[panel["algorithm"] == algorithm]
-                ax.plot(line["tau"], line["fraction"], ls=_line(algorithm), color=colours[algorithm], lw=1.5)
-                ax.fill_between(line["tau"], line["low"], line["high"], color=colours[algorithm], alpha=0.2, lw=0)
+                ax.plot(line["tau"], line["fraction"], ls=style.line(algorithm), color=style.colours[algorithm], lw=1.5)
+                ax.fill_between(line["tau"], line["low"], line["high"], color=style.colours[algorithm], alpha=0.2, lw=0)
             for reference in (0, 100):
                 if panel["tau"].min() <= reference <= panel["tau"].max():
                     ax.axvline(reference, color="grey", lw=0.8, ls=":")
@@ -247,20 +280,21 @@ def performance_profiles(profiles: pd.DataFrame, colours: dict[str, Colour], ste
             ax.set_ylabel("fraction of runs with score > τ", fontsize=8)
             ax.grid(alpha=0.3)
     fig.suptitle(f"Performance profiles (runs: every seed of every env and dataset), {CI}", fontsize=10)
-    _legend(fig, colours, algorithms)
+    _legend(fig, style, algorithms)
     save(fig, stem)
 
 
-def probability_of_improvement(table: pd.DataFrame, colours: dict[str, Colour], reps: int, stem: Path) -> None:
-    """P(MORE-3S > baseline) per suite (rows) and score kind (columns), a line per baseline (its
+def probability_of_improvement(table: pd.DataFrame, style: Palette, reps: int, stem: Path) -> None:
+    """P(focus > baseline) per suite (rows) and score kind (columns), a line per baseline (its
     interval) with a dot (the estimate); a figure saying so when there is nothing to compare."""
+    focus = style.focus
     if table.empty:
         fig, ax = plt.subplots(figsize=(6.0, 1.6), layout="constrained")
         ax.axis("off")
         ax.text(
             0.5,
             0.5,
-            f"No probability of improvement: the results hold no `{MORE3S}` runs\nbeside a baseline on the same tasks.",
+            f"No probability of improvement: the results hold no `{focus}` runs\nbeside a baseline on the same tasks.",
             ha="center",
             va="center",
             fontsize=10,
@@ -268,7 +302,7 @@ def probability_of_improvement(table: pd.DataFrame, colours: dict[str, Colour], 
         save(fig, stem)
         return
     suites = sorted(table["suite"].unique())
-    baselines = [a for a in colours if a in set(table["baseline"])]
+    baselines = style.present(table["baseline"])
     fig, axes = plt.subplots(
         len(suites),
         len(SCORES),
@@ -284,15 +318,15 @@ def probability_of_improvement(table: pd.DataFrame, colours: dict[str, Colour], 
             for y, baseline in enumerate(present):
                 cell = cells.loc[baseline]
                 ax.hlines(
-                    y, cell["probability_low"], cell["probability_high"], color=colours[baseline], lw=6, alpha=0.6
+                    y, cell["probability_low"], cell["probability_high"], color=style.colours[baseline], lw=6, alpha=0.6
                 )
                 ax.plot(cell["probability"], y, "o", color="black", ms=4)
             ax.axvline(0.5, color="grey", lw=0.8, ls=":")
             ax.set_xlim(0, 1)
-            ax.set_yticks(range(len(present)), [f"{MORE3S} > {b}" for b in present])
+            ax.set_yticks(range(len(present)), [f"{focus} > {b}" for b in present])
             ax.set_ylim(len(present) - 0.4, -0.6)  # top to bottom in legend order
             ax.set_title(f"{suite}, {SCORE_LABELS[score]}", fontsize=9)
-            ax.set_xlabel(f"P({MORE3S} > baseline) on a task (0.5: no difference)", fontsize=8)
+            ax.set_xlabel(f"P({focus} > baseline) on a task (0.5: no difference)", fontsize=8)
             ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"Probability of improvement, {CI} ({reps:,} reps)", fontsize=10)
     save(fig, stem)

@@ -1,21 +1,24 @@
 """The report stage: every table and figure from results/ alone.
 
-It reads results/scores.csv and, for each of its runs, results/runs/<run>/{eval.csv,config.json};
-never a dataset or a checkpoint, so it runs on a fresh clone. Tables go to results/tables/ (CSV,
-Markdown, LaTeX), figures to results/figures/ (PNG, PDF).
+It reads results/scores.csv and, for each of its runs, results/runs/<run>/{eval.csv,config.json}
+(the data's behaviour, the reference row and line, comes from config.json too); never a dataset or
+a checkpoint, so it runs on a fresh clone. Tables go to results/tables/ (CSV, Markdown, LaTeX),
+figures to results/figures/ (PNG, PDF).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from benchmark import figures, io, paths, published, scores, statistics, tables
+from benchmark import io, paths, scores
 from benchmark.errors import BenchmarkError
-from benchmark.statistics import SCORES, Settings
+from benchmark.report import figures, ladder, published, statistics, tables
+from benchmark.report.statistics import SCORES, Settings
 
 KEY = ["suite", "env", "dataset", "algorithm"]
 REQUIRED = [
@@ -34,6 +37,7 @@ REQUIRED = [
     "dataset_sha256",
     "git_sha",
 ]
+NOT_RECORDED = "not recorded"
 NORMALISERS = {scores.ATARI_GAMER: "100 = the DT paper's gamer score", scores.D4RL: "100 = D4RL's expert score"}
 BEST_NOTE = (
     "final = the last evaluation; best = the best evaluation (max over checkpoints of the mean return), "
@@ -68,6 +72,20 @@ def _run_facts(config: dict[str, Any]) -> dict[str, Any]:
         "python": provenance["python"],
         "packages": ", ".join(f"{k} {v}" for k, v in provenance["packages"].items()),
         "machine": f"{provenance['machine']['cpus']} CPUs, {provenance['machine']['platform']}",
+        **_behaviour_facts(config.get("behaviour")),
+    }
+
+
+def _behaviour_facts(recorded: dict[str, Any] | None) -> dict[str, Any]:
+    """The data's behaviour policy as the run recorded it from the dataset's card; runs made
+    before it was recorded (and cards without a normalised return) leave NaN: "not recorded"."""
+    if recorded is None:
+        return {"behaviour": None, "behaviour_return": math.nan, "behaviour_norm": math.nan}
+    norm = recorded["normalized_return"]
+    return {
+        "behaviour": recorded["description"],
+        "behaviour_return": float(recorded["episode_return_mean"]),
+        "behaviour_norm": math.nan if norm is None else float(norm),
     }
 
 
@@ -118,17 +136,75 @@ def per_task(frame: pd.DataFrame, facts: pd.DataFrame, intervals: pd.DataFrame) 
     return table.merge(run_facts.reset_index(), on=KEY).merge(bounds, on=KEY)
 
 
-def _per_task_display(table: pd.DataFrame) -> pd.DataFrame:
-    shown = table[[*KEY, "seeds"]].copy()
+def behaviours(facts: pd.DataFrame) -> pd.DataFrame:
+    """Per suite x env x dataset: the data's behaviour policy (description, mean episode return,
+    normalised) as its runs recorded it from the dataset's card; NaN where none did."""
+    return (
+        facts.groupby(["suite", "env", "dataset"], sort=True)
+        .agg(
+            behaviour=("behaviour", "first"),
+            behaviour_return=("behaviour_return", "first"),
+            behaviour_norm=("behaviour_norm", "first"),
+        )
+        .reset_index()
+    )
+
+
+def with_behaviour(tasks: pd.DataFrame, behaviour: pd.DataFrame) -> pd.DataFrame:
+    """The per-task table with a row per task for the data's behaviour policy, first in its task:
+    its mean episode return, raw and normalised, as both final and best (a reference for both),
+    and its description (column `behaviour`)."""
+    rows = behaviour[["suite", "env", "dataset"]].assign(algorithm=figures.BEHAVIOUR_LABEL)
     for score in SCORES:
-        for kind, label in (("norm", "normalised"), ("raw", "raw")):
-            shown[f"{score}, {label}"] = [
-                tables.mean_std(m, s)
-                for m, s in zip(table[f"{score}_{kind}_mean"], table[f"{score}_{kind}_std"], strict=True)
-            ]
-    shown["budget"] = [f"{s:,} steps x {b}" for s, b in zip(table["train_steps"], table["batch_size"], strict=True)]
-    shown["eval episodes"] = table["eval_episodes"]
-    return shown.assign(pretrained=table["pretrained"], protocol=table["protocol"])
+        rows[f"{score}_raw_mean"] = behaviour["behaviour_return"]
+        rows[f"{score}_norm_mean"] = behaviour["behaviour_norm"]
+    rows["behaviour"] = behaviour["behaviour"].fillna(NOT_RECORDED)
+    table = pd.concat([rows, tasks], ignore_index=True).sort_values(["suite", "env", "dataset"], kind="stable")
+    counts = ["seeds", "train_steps", "eval_episodes", "batch_size", "transitions"]
+    return table[[*tasks.columns, "behaviour"]].astype(dict.fromkeys(counts, "Int64")).reset_index(drop=True)
+
+
+def _recorded(value: float) -> str:
+    return NOT_RECORDED if math.isnan(value) else f"{value:.1f}"
+
+
+# The per-task display's score columns: (score, kind, header).
+_SHOWN_SCORES = [
+    (score, kind, f"{score}, {label}") for score in SCORES for kind, label in (("norm", "normalised"), ("raw", "raw"))
+]
+
+
+def _per_task_display(table: pd.DataFrame) -> pd.DataFrame:
+    runs = table[table["algorithm"] != figures.BEHAVIOUR_LABEL]
+    shown = runs[[*KEY, "seeds"]].astype({"seeds": str})
+    for score, kind, header in _SHOWN_SCORES:
+        shown[header] = [
+            tables.mean_std(m, s)
+            for m, s in zip(runs[f"{score}_{kind}_mean"], runs[f"{score}_{kind}_std"], strict=True)
+        ]
+    shown["budget"] = [f"{s:,} steps x {b}" for s, b in zip(runs["train_steps"], runs["batch_size"], strict=True)]
+    shown["eval episodes"] = runs["eval_episodes"].astype(str)
+    shown = shown.assign(pretrained=runs["pretrained"], protocol=runs["protocol"])
+    data = table[table["algorithm"] == figures.BEHAVIOUR_LABEL]
+    reference = data[KEY].assign(**dict.fromkeys(shown.columns[len(KEY) :], "—"))
+    for score, kind, header in _SHOWN_SCORES:
+        reference[header] = data[f"{score}_{kind}_mean"].map(_recorded)
+    return pd.concat([shown, reference]).loc[table.index]
+
+
+def _behaviour_notes(behaviour: pd.DataFrame) -> list[str]:
+    recorded = behaviour.dropna(subset=["behaviour"])
+    about = (
+        f"`{figures.BEHAVIOUR_LABEL}`: the policy that made each dataset, its mean episode return over the dataset "
+        "(the dataset's card, as each run recorded it), shown under final and best alike: a reference, not a run. "
+        f"{NOT_RECORDED.capitalize()}: runs made before config.json held it, or a card without a normalised return "
+        "(DQN-Replay's clipped rewards are no game score)."
+    )
+    described = "; ".join(
+        f"{suite}/{env}/{dataset}: {text}"
+        for suite, env, dataset, text in recorded[["suite", "env", "dataset", "behaviour"]].itertuples(index=False)
+    )
+    return [about, f"Behaviour of the data: {described}." if described else "Behaviour of the data: not recorded."]
 
 
 def _normaliser_note(frame: pd.DataFrame) -> str:
@@ -239,6 +315,22 @@ def provenance(frame: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _ladder_notes(checks: pd.DataFrame, focus: str, bootstrap: str) -> list[str]:
+    verdicts = checks["verdict"].value_counts()
+    counted = ", ".join(f"{verdicts.get(v, 0)} {v}" for v in (ladder.PASS, ladder.FAIL, ladder.NOT_APPLICABLE))
+    return [
+        *(f"{rung}. {check}." for rung, check in ladder.CHECKS.items()),
+        f"Rows: {counted}. PASS: the check holds; FAIL: it does not (reason: what was found); N/A: the results "
+        "lack what the check needs (reason: what); N/A is not a pass. A rung of several rows ends with an overall "
+        "row: a and b must hold on every row, c and d on at least one.",
+        f"Numbers: final normalised scores (0 = random), mean over seeds [95% CI] ({bootstrap}), as in per_task; "
+        "behaviour: the data's normalised mean episode return, as the runs recorded it. Rung c lists each task's "
+        "separated pairs, higher first, or else every algorithm's interval.",
+        f"Baselines: every algorithm outside the method under study's family (`{focus}`, `{focus}-*`). Medium "
+        f"dataset: one standing for D4RL medium ({ladder.MEDIUM_DATA}), from the runs' config.json.",
+    ]
+
+
 def _warn_about_seeds(frame: pd.DataFrame) -> None:
     """One line for the tasks with one seed (no intervals), one for the seeds that aggregates
     leave out (they lack a task the algorithm's other seeds ran: rliable needs every task)."""
@@ -261,20 +353,37 @@ def report(settings: Settings) -> None:
     frame = load_scores()
     evaluations, facts = load_runs(frame)
     _warn_about_seeds(frame)
-    colours = figures.palette(frame["algorithm"])
+    style = figures.palette(frame["algorithm"], settings.focus)
     out_tables, out_figures = paths.TABLES, paths.FIGURES
     bootstrap = f"{settings.bootstrap_reps:,} bootstrap replications, seed {settings.seed}"
 
     task_table = per_task(frame, facts, statistics.task_intervals(frame, settings))
+    behaviour = behaviours(facts)
+    shown_tasks = with_behaviour(task_table, behaviour)
     tables.write(
         out_tables,
         "per_task",
-        task_table,
-        _per_task_display(task_table),
+        shown_tasks,
+        _per_task_display(shown_tasks),
         "Per task: scores, mean ± std over seeds",
-        [BEST_NOTE, _normaliser_note(frame), f"95% CIs of the normalised means ({bootstrap}): per_task.csv."],
+        [
+            BEST_NOTE,
+            _normaliser_note(frame),
+            f"95% CIs of the normalised means ({bootstrap}): per_task.csv.",
+            *_behaviour_notes(behaviour),
+        ],
     )
-    figures.per_task(task_table, frame, colours, out_figures / "per_task")
+    figures.per_task(task_table, frame, behaviour, style, out_figures / "per_task")
+
+    checks = ladder.sanity_ladder(task_table, behaviour, settings.focus)
+    tables.write(
+        out_tables,
+        "sanity_ladder",
+        checks,
+        checks.drop(columns="check"),
+        "Sanity ladder: what the results must show before comparisons mean anything",
+        _ladder_notes(checks, settings.focus, bootstrap),
+    )
 
     aggregate = statistics.aggregates(frame, settings)
     tables.write(
@@ -292,7 +401,7 @@ def report(settings: Settings) -> None:
         ],
     )
     for score in SCORES:
-        figures.aggregate(aggregate, score, colours, settings.bootstrap_reps, out_figures / f"aggregate_{score}")
+        figures.aggregate(aggregate, score, style, settings.bootstrap_reps, out_figures / f"aggregate_{score}")
 
     improvement = statistics.improvements(frame, settings)
     tables.write(
@@ -300,21 +409,22 @@ def report(settings: Settings) -> None:
         "probability_of_improvement",
         improvement,
         _improvement_display(improvement),
-        f"Probability of improvement of {statistics.MORE3S} over each baseline: estimate [95% CI]",
+        f"Probability of improvement of {settings.focus} over each baseline: estimate [95% CI]",
         [
             "P(X > Y): the probability that a run of X scores above a run of Y on a task, averaged over the "
             "suite's (env, dataset) tasks both ran (rliable); 0.5 = no difference.",
             BEST_NOTE,
             f"{bootstrap}."
-            + ("" if len(improvement) else f" No `{statistics.MORE3S}` runs beside a baseline in these results."),
+            + ("" if len(improvement) else f" No `{settings.focus}` runs beside a baseline in these results."),
         ],
     )
     figures.probability_of_improvement(
-        improvement, colours, settings.bootstrap_reps, out_figures / "probability_of_improvement"
+        improvement, style, settings.bootstrap_reps, out_figures / "probability_of_improvement"
     )
 
-    figures.performance_profiles(statistics.profiles(frame, settings), colours, out_figures / "performance_profiles")
-    figures.learning_curves(statistics.learning_curves(evaluations, settings), colours, out_figures / "learning_curves")
+    figures.performance_profiles(statistics.profiles(frame, settings), style, out_figures / "performance_profiles")
+    curves = statistics.learning_curves(evaluations, settings)
+    figures.learning_curves(curves, behaviour, style, out_figures / "learning_curves")
 
     paper = published.beside_ours(task_table, published.load())
     tables.write(
