@@ -7,6 +7,7 @@ seeding, logging into the run folder, checkpoints, batched policies — lives he
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections import deque
 from collections.abc import Callable
@@ -17,12 +18,14 @@ import d3rlpy
 import numpy as np
 import torch
 from d3rlpy.base import LearnableConfigWithShape
+from d3rlpy.torch_utility import map_location
 
 from benchmark import io
 from benchmark.algorithms import BatchPolicy, Budget
 from benchmark.datasets import OfflineDataset
 from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
+from benchmark.errors import BenchmarkError
 
 
 class D3rlpyBaseline:
@@ -93,13 +96,26 @@ class D3rlpyBaseline:
         baseline = cls(spec, hyperparameters, budget, seed)
         config = LearnableConfigWithShape.deserialize(path.with_suffix(".json").read_text())
         baseline.algo = config.create(device=torch_device())
-        baseline.algo.load_model(str(path))  # d3rlpy's torch.load: weights_only by default in torch>=2.6
+        _load_weights(baseline.algo.impl, path)
         return baseline
 
     def policy(self) -> BatchPolicy:
         if isinstance(self.algo, d3rlpy.algos.TransformerAlgoBase):
             return DecisionTransformerPolicy(self.algo, self.spec.discrete, self.seed)
         return GreedyPolicy(self.algo)
+
+
+def _load_weights(impl: Any, path: Path) -> None:
+    """d3rlpy's `load_model` with `weights_only=True` said explicitly: d3rlpy leaves it to torch's
+    default, which the environment (`TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`) can turn off, and then a
+    crafted checkpoint runs code. One line naming the file when it cannot be loaded."""
+    try:
+        state = torch.load(path, map_location=map_location(impl.device), weights_only=True)
+        for name, module in impl.modules.create_checkpointer(impl.device).modules.items():
+            module.load_state_dict(state[name])
+    except (OSError, EOFError, RuntimeError, ValueError, KeyError, pickle.UnpicklingError) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise BenchmarkError(f"{path}: not a loadable checkpoint of this run ({reason})") from error
 
 
 def _segments(budget: Budget) -> list[tuple[int, int]]:

@@ -5,6 +5,9 @@ import os
 # Headless defaults, set before gymnasium/mujoco/matplotlib are imported anywhere in the suite.
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Progress bars (d3rlpy's too) go to job logs: one update every 10 s, not ten a second.
 os.environ.setdefault("TQDM_MININTERVAL", "10")
+# Offline, forced rather than defaulted: every weight the suite loads is a local file, and an
+# exported HF_HUB_OFFLINE=0 must not let a hub id reach for the network.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
