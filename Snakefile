@@ -7,6 +7,13 @@ if not config:
     configfile: "config/config.yaml"
 
 
+# A bad preset stops here, before the workdir is made or any job is planned, with one line naming
+# the file (and line) or config key: the preset files read strictly, then the merged config.
+from benchmark import config as presets
+
+presets.check_workflow_config(config, workflow.configfiles)
+
+
 # Outputs (results/, resources/) are relative to the preset's workdir: the smoke preset writes
 # under resources/smoke/ so that it never overwrites the default preset's results. Anchored at
 # this file's folder: a cluster job's Snakemake starts inside the workdir and would nest it again.
@@ -25,6 +32,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/plan.smk"
 
 
 rule all:

@@ -7,9 +7,9 @@ seeding, logging into the run folder, checkpoints, batched policies — lives he
 
 from __future__ import annotations
 
+import copy
 import pickle
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -79,7 +79,7 @@ class D3rlpyBaseline:
                 save_interval=1,
             )
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path) -> list[Path]:
         """Weights (torch state dicts) at `path`, the d3rlpy config with fitted scalers beside it."""
         config = LearnableConfigWithShape(
             observation_shape=self.algo.impl.observation_shape,
@@ -88,6 +88,7 @@ class D3rlpyBaseline:
         )
         io.write_text(path.with_suffix(".json"), config.serialize())
         io.atomic_write(path, self.algo.impl.save_model)
+        return [path, path.with_suffix(".json")]
 
     @classmethod
     def load(
@@ -186,8 +187,12 @@ class DecisionTransformerPolicy:
     """d3rlpy's Decision Transformer rolled out for many episodes at once.
 
     Follows d3rlpy's StatefulTransformerWrapper per episode (return-to-go = target minus rewards
-    so far, the pending action padded, timesteps from 1, left-padding with an attention mask),
-    but stacks the live episodes into one batch for a single forward pass per step.
+    so far, the pending action padded, timesteps from 1, left-padding with zero observations and
+    an attention mask), but stacks the live episodes into one batch for a single forward pass per
+    step. Each observation is embedded by the model's state encoder (Atari: the CNN) once, when it
+    arrives: every env keeps a window of its last `context` steps' embeddings (the padding's zero
+    observation embedded once per reset), and the transformer reads those with its encoder
+    bypassed, instead of encoding the whole window again at every step.
     Discrete actions are sampled from the softmax (temperature 1), as in the DT paper. The action
     token of a step is the action the env executed (`executed`), as in the logged training data,
     which differs from the chosen one where the evaluation epsilon replaced it.
@@ -198,40 +203,59 @@ class DecisionTransformerPolicy:
         self.discrete = discrete
         self.rng = np.random.default_rng(seed)
         self.context = algo.config.context_size
+        transformer = algo.impl.modules.transformer
+        self.encoder = transformer._encoder
+        # the same transformer (its parameters shared) taking embeddings where d3rlpy's takes observations
+        self.transformer = copy.copy(transformer)
+        self.transformer._modules = {**transformer._modules, "_encoder": torch.nn.Identity()}
 
     def reset(self, n_envs: int, target_return: float | None) -> None:
         assert target_return is not None, "a Decision Transformer needs a target return"
-        self.histories = [_History(self.context) for _ in range(n_envs)]
+        impl = self.algo.impl
+        # Per env, its last `context` steps, oldest first; the padding before an episode's first step
+        # is d3rlpy's: zero observations, pad actions (0 or zeros), returns and timesteps 0, mask 0.
+        with torch.no_grad():
+            padding = self._embed(torch.zeros(1, *impl.observation_shape, device=impl.device))
+        self.embeddings = padding.expand(n_envs, self.context, -1).clone()
+        self.actions = np.zeros((n_envs, self.context, 1 if self.discrete else impl.action_size), np.float32)
+        self.returns_to_go = np.zeros((n_envs, self.context, 1), np.float32)
+        self.timesteps = np.zeros((n_envs, self.context), np.int64)
+        self.masks = np.zeros((n_envs, self.context), np.float32)  # 1 on the episode's steps
+        self.timestep = np.ones(n_envs, np.int64)  # the next step's
         self.return_rest = np.full(n_envs, float(target_return))
+
+    def _embed(self, observations: torch.Tensor) -> torch.Tensor:
+        scaler = self.algo.config.observation_scaler
+        return self.encoder(scaler.transform(observations) if scaler is not None else observations)
 
     def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
         impl = self.algo.impl
         config = self.algo.config
         impl.modules.set_eval()  # as d3rlpy's predict: no dropout, inference token layout
-        pad_action = 0 if self.discrete else np.zeros(impl.action_size, np.float32)
+        self.transformer.eval()  # the bypassing copy's own mode (its submodules are the model's)
         if observations.dtype == np.float64:  # gymnasium's MuJoCo observations
             observations = observations.astype(np.float32)
-        for i, env_id in enumerate(env_ids):
-            self.return_rest[env_id] -= rewards[i]
-            self.histories[env_id].push(observations[i], self.return_rest[env_id], pad_action, config.max_timestep)
-        batch = [self.histories[env_id].padded(pad_action) for env_id in env_ids]
-        obs, actions, rtg, timesteps, masks = (np.stack(column) for column in zip(*batch, strict=True))
+        self.return_rest[env_ids] -= rewards
         with torch.no_grad():
-            obs_t = torch.as_tensor(obs, device=impl.device)
-            actions_t = torch.as_tensor(actions, device=impl.device)
-            rtg_t = torch.as_tensor(rtg, device=impl.device)
-            if config.observation_scaler is not None:
-                obs_t = config.observation_scaler.transform(obs_t)
+            rows = torch.as_tensor(env_ids, device=impl.device)
+            _push(self.embeddings, rows, self._embed(torch.as_tensor(observations, device=impl.device)))
+            _push(self.actions, env_ids, 0.0)  # the pending action, until `executed` reports it
+            _push(self.returns_to_go, env_ids, self.return_rest[env_ids, None])
+            _push(self.timesteps, env_ids, self.timestep[env_ids])
+            _push(self.masks, env_ids, 1.0)
+            self.timestep[env_ids] = np.minimum(self.timestep[env_ids] + 1, config.max_timestep)
+            actions_t = torch.as_tensor(self.actions[env_ids], device=impl.device)
+            rtg_t = torch.as_tensor(self.returns_to_go[env_ids], device=impl.device)
             if config.action_scaler is not None and not self.discrete:
                 actions_t = config.action_scaler.transform(actions_t)
             if config.reward_scaler is not None:
                 rtg_t = config.reward_scaler.transform(rtg_t)
-            out = impl.modules.transformer(
-                obs_t,
+            out = self.transformer(
+                self.embeddings[rows],
                 actions_t if not self.discrete else actions_t.long(),
                 rtg_t,
-                torch.as_tensor(timesteps, device=impl.device),
-                1 - torch.as_tensor(masks, device=impl.device),
+                torch.as_tensor(self.timesteps[env_ids], device=impl.device),
+                1 - torch.as_tensor(self.masks[env_ids], device=impl.device),
             )
             last = (out[1] if self.discrete else out)[:, -1]
             if self.discrete:
@@ -245,39 +269,11 @@ class DecisionTransformerPolicy:
         return chosen
 
     def executed(self, actions: np.ndarray, env_ids: np.ndarray) -> None:
-        for action, env_id in zip(actions, env_ids, strict=True):
-            self.histories[env_id].set_last_action(action)
+        self.actions[env_ids, -1] = np.asarray(actions, np.float32).reshape(len(env_ids), -1)
 
 
-class _History:
-    """One episode's last `context` steps: observations, actions, returns-to-go, timesteps."""
-
-    def __init__(self, context: int):
-        self.context = context
-        self.observations: deque[np.ndarray] = deque(maxlen=context)
-        self.actions: deque[Any] = deque(maxlen=context)
-        self.returns_to_go: deque[float] = deque(maxlen=context)
-        self.timesteps: deque[int] = deque(maxlen=context)
-        self.timestep = 1
-
-    def push(self, observation: np.ndarray, return_to_go: float, pad_action: Any, max_timestep: int) -> None:
-        self.observations.append(observation)
-        self.actions.append(pad_action)
-        self.returns_to_go.append(return_to_go)
-        self.timesteps.append(self.timestep)
-        self.timestep = min(self.timestep + 1, max_timestep)
-
-    def set_last_action(self, action: Any) -> None:
-        self.actions[-1] = action
-
-    def padded(self, pad_action: Any) -> tuple[np.ndarray, ...]:
-        length, pad = len(self.observations), self.context - len(self.observations)
-        observation = self.observations[0]
-        obs = np.concatenate([np.zeros((pad, *observation.shape), observation.dtype), np.stack(self.observations)])
-        actions = np.concatenate([np.repeat(np.asarray(pad_action)[None], pad, axis=0), np.stack(self.actions)])
-        if np.ndim(pad_action) == 0:
-            actions = actions.reshape(-1, 1)
-        rtg = np.concatenate([np.zeros(pad), np.asarray(self.returns_to_go)]).astype(np.float32).reshape(-1, 1)
-        timesteps = np.concatenate([np.zeros(pad, np.int64), np.asarray(self.timesteps)])
-        masks = np.concatenate([np.zeros(pad, np.float32), np.ones(length, np.float32)])
-        return obs, actions.astype(np.float32), rtg, timesteps, masks
+def _push(windows: Any, rows: Any, latest: Any) -> None:
+    """Slide the windows `rows` (numpy arrays or tensors, (envs, context, ...)) one step left and
+    put `latest` in their last slot."""
+    windows[rows, :-1] = windows[rows, 1:]  # the right side is gathered (a copy) before the write
+    windows[rows, -1] = latest

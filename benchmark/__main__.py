@@ -1,7 +1,8 @@
 """Command line of the workflow's stages: `python -m benchmark <stage> ...`.
 
-Snakemake rules call these; each is one call into the library. Bad input ends with one line
-`error: ...` and exit status 2, never a traceback.
+Snakemake rules call these; each is one call into the library. Bad input (a preset, a spec, a
+file, a full disk, the command line itself) ends with one line `error: ...` and exit status 2,
+never a traceback. Each stage first removes the temp files a killed run of it left behind.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import argparse
 import dataclasses
 import json
 import logging
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from benchmark import (
     aggregate,
@@ -22,6 +25,7 @@ from benchmark import (
     generators,
     io,
     paths,
+    plan,
     provenance,
     report,
     scores,
@@ -31,8 +35,38 @@ from benchmark.errors import BenchmarkError
 from benchmark.report.statistics import Settings
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose misuse messages are the one line every bad input gets (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
+def _run_id(text: str) -> str:
+    """--run: a run id as paths.RUN spells it (names as the preset schema allows), so that it can
+    only name a folder under results/runs/."""
+    name = config.name_pattern().strip("^$")
+    if not re.fullmatch(rf"(atari|mujoco)/{name}/{name}/{name}/seed\d+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a run id <suite>/<env>/<dataset>/<algorithm>/seed<k>")
+    return text
+
+
+def _check_json_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--spec, --settings and --config are JSON objects (Snakemake writes them; a person may mistype one)."""
+    for name in ("spec", "settings", "config"):
+        text = getattr(args, name, None)
+        if text is None:
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            parser.error(f"argument --{name}: not JSON ({error})")
+        if not isinstance(value, dict):
+            parser.error(f"argument --{name}: a JSON object is expected, not {type(value).__name__}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmark")
+    parser = _Parser(prog="python -m benchmark")
     commands = parser.add_subparsers(dest="stage", required=True)
     make = commands.add_parser("dataset", help="generate (or import) one dataset")
     make.add_argument("--spec", required=True, help="dataset spec as JSON")
@@ -45,10 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     encode = commands.add_parser("features", help="encode a dataset once with MORE-3S's frozen encoder")
     encode.add_argument("--spec", required=True, help="features spec as JSON")
     encode.add_argument("--threads", type=int, default=1, help="torch threads")
+    draw = commands.add_parser("frames", help="draw every state of a MuJoCo dataset once (live MORE-3S features)")
+    draw.add_argument("--spec", required=True, help="frames spec as JSON")
     train = commands.add_parser("train", help="train one run")
     train.add_argument("--spec", required=True, help="run spec as JSON")
     for name, help_text in [("evaluate", "evaluate a run's checkpoints"), ("score", "score a run")]:
-        commands.add_parser(name, help=help_text).add_argument("--run", required=True)
+        commands.add_parser(name, help=help_text).add_argument("--run", required=True, type=_run_id)
     collect = commands.add_parser("aggregate", help="metrics.json files -> scores.csv")
     collect.add_argument("metrics", nargs="+", type=Path)
     tabulate = commands.add_parser("report", help="results/ -> tables and figures")
@@ -58,13 +94,21 @@ def main(argv: list[str] | None = None) -> int:
     readme.add_argument("--wall-s", required=True, type=float, help="its wall time in seconds")
     check = commands.add_parser("check-config", help="validate a preset file")
     check.add_argument("preset", type=Path)
+    capacity = commands.add_parser("plan", help="what a preset will cost: jobs, CPU/GPU hours, memory, disk")
+    capacity.add_argument("preset", type=Path, nargs="?", help="the preset file (config/<preset>.yaml)")
+    capacity.add_argument("--config", help="the preset as JSON instead (Snakemake's merged config)")
+    capacity.add_argument("--out", type=Path, help="also write the plan (Markdown) to this file")
     args = parser.parse_args(argv)
+    _check_json_arguments(parser, args)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout)
+    # PyOpenGL (MuJoCo's EGL rendering) logs at INFO that its optional accelerator is absent: noise
+    logging.getLogger("OpenGL").setLevel(logging.WARNING)
     try:
         if args.stage == "dataset":
             spec = json.loads(args.spec)
             folder = paths.dataset_dir(spec["suite"], spec["env"], spec["name"])
+            io.remove_stale_temps(folder)
             generators.generate(spec, folder, log_dir=folder / "logs")
         elif args.stage == "policy":
             if args.env not in ars.RECIPES:
@@ -72,37 +116,66 @@ def main(argv: list[str] | None = None) -> int:
             recipe = ars.RECIPES[args.env]
             if args.iterations is not None:
                 recipe = dataclasses.replace(recipe, iterations=args.iterations)
+            io.remove_stale_temps(args.out, args.out / ars.CHECKPOINT)
             ars.train(recipe, args.out)
         elif args.stage == "behaviour":
             spec = json.loads(args.spec)
             # one torch thread per job: more oversubscribes the cores (SAC ran ~10x slower)
+            io.remove_stale_temps(Path(spec["dir"]))
             training.seed_everything(spec["seed"], spec["torch_threads"])
             behaviour.train_sac(spec["env"], spec["seed"], folder=Path(spec["dir"]), **spec["sac"])
         elif args.stage == "features":
             from more3s import features
 
             training.seed_everything(0, args.threads)
-            features.build(features.FeaturesSpec.from_dict(json.loads(args.spec)))
+            encode_spec = features.FeaturesSpec.from_dict(json.loads(args.spec))
+            io.remove_stale_temps(encode_spec.folder)
+            features.build(encode_spec)
+        elif args.stage == "frames":
+            from more3s import features
+
+            frames_spec = features.FramesSpec.from_dict(json.loads(args.spec))
+            io.remove_stale_temps(frames_spec.folder)
+            features.build_frames(frames_spec)
         elif args.stage == "train":
-            training.train(json.loads(args.spec))
+            spec = json.loads(args.spec)
+            io.remove_stale_temps(paths.run_dir(spec["run"]), paths.checkpoint_dir(spec["run"]))
+            training.train(spec)
         elif args.stage == "evaluate":
+            io.remove_stale_temps(paths.run_dir(args.run))
             evaluation.evaluate(args.run)
         elif args.stage == "score":
+            io.remove_stale_temps(paths.run_dir(args.run))
             scores.score_run(args.run)
         elif args.stage == "aggregate":
+            io.remove_stale_temps(paths.RESULTS)
             aggregate.collect(args.metrics)
         elif args.stage == "report":
+            io.remove_stale_temps(paths.TABLES, paths.FIGURES)
             report.report(Settings.from_preset(json.loads(args.settings)))
         elif args.stage == "results-readme":
             text = provenance.results_readme(
                 args.command, args.wall_s, paths.SCORES, paths.RESOURCES / "datasets", paths.RESOURCES / "features"
             )
+            io.remove_stale_temps(paths.RESULTS)
             io.write_text(paths.RESULTS / "README.md", text)
         elif args.stage == "check-config":
             config.load(args.preset)
             print(f"{args.preset}: valid")
+        elif args.stage == "plan":
+            if (args.preset is None) == (args.config is None):
+                raise BenchmarkError("plan: give a preset file or --config, one of them")
+            preset = config.load(args.preset) if args.preset else config.validate(json.loads(args.config))
+            text = plan.make(preset).markdown()
+            if args.out:
+                io.write_text(args.out, text)
+            print(text, end="")
     except BenchmarkError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the environment: a missing file, a full disk, a read-only folder
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     return 0
 

@@ -12,39 +12,19 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark import io, paths
-
-COLUMNS = [
-    "suite",
-    "env",
-    "dataset",
-    "algorithm",
-    "seed",
-    "preset",
-    "train_steps",
-    "raw_final",
-    "norm_final",
-    "final_step",
-    "raw_best",
-    "norm_best",
-    "best_step",
-    "episodes",
-    "normalizer",
-    "protocol",
-    "pretrained",
-    "dataset_sha256",
-    "git_sha",
-    "train_wall_s",
-    "eval_wall_s",
-    "wall_s",
-]
-KEY = ["suite", "env", "dataset", "algorithm", "seed"]
+from benchmark.errors import BenchmarkError
+from benchmark.scores import COLUMNS, RUN_KEY
 
 
 def collect(metrics_files: Iterable[Path], out: Path = paths.SCORES) -> pd.DataFrame:
-    rows = [io.read_json(path) for path in metrics_files]
-    frame = pd.DataFrame(rows, columns=COLUMNS).sort_values(KEY).reset_index(drop=True)
-    duplicated = frame.duplicated(KEY)
+    files = list(metrics_files)
+    rows = [io.read_json(path) for path in files]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    duplicated = frame.duplicated(RUN_KEY)
     if duplicated.any():
-        raise ValueError(f"two metrics files for run {frame.loc[duplicated, KEY].iloc[0].to_dict()}")
+        second = int(duplicated.to_numpy().argmax())
+        first = int(frame[RUN_KEY].eq(frame.loc[second, RUN_KEY]).all(axis=1).to_numpy().argmax())
+        raise BenchmarkError(f"{files[second]}: the same run as {files[first]}; one metrics.json per run")
+    frame = frame.sort_values(RUN_KEY).reset_index(drop=True)
     io.write_csv(out, frame)
     return frame

@@ -1,15 +1,18 @@
 """Presets: load, validate (schema + catalogues), and expand into the grid of runs.
 
-A preset is a YAML file under `config/`. Its structure is checked against
-`workflow/schemas/config.schema.yaml`; names of games, tasks, algorithms and hyperparameters are
-checked against the code. Every failure is one line naming the config key and what is allowed.
+A preset is a YAML file under `config/`. It is read strictly (UTF-8, keys once, no YTE template:
+a preset is data), its structure is checked against `workflow/schemas/config.schema.yaml`, and
+names of games, tasks, algorithms and hyperparameters against the code. Every failure is one line
+naming the file and line, or the config key, and what is allowed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable
+import math
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +27,24 @@ from benchmark.errors import BenchmarkError
 from benchmark.generators import GENERATORS
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+YTE_KEY = "__use_yte__"  # Snakemake evaluates a preset holding it as a YTE template: code
+
+# The schema's `integer` without JSON Schema's leniency (1.0 is an integer there): seeds, budgets
+# and sizes are ints in Python too.
+_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+)
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_TYPES)
 
 
 def load_schema() -> dict[str, Any]:
     with open(SCHEMA_PATH) as f:
         return yaml.safe_load(f)
+
+
+def name_pattern() -> str:
+    """What env, dataset and algorithm names match (the schema's `name`): they become folder names."""
+    return load_schema()["$defs"]["name"]["pattern"]
 
 
 def _key(path: Iterable) -> str:
@@ -37,6 +53,12 @@ def _key(path: Iterable) -> str:
 
 def _schema_error_line(error: jsonschema.ValidationError) -> str:
     key = _key(error.absolute_path)
+    if "propertyNames" in error.relative_schema_path:
+        prefix = f"{key}." if error.absolute_path else ""
+        return (
+            f"config key '{prefix}{error.instance}': not a valid name (it becomes a folder name): lower-case "
+            "letters, digits, '-' and '_', starting with a letter or digit"
+        )
     if error.validator == "additionalProperties" and isinstance(error.schema.get("properties"), dict):
         extra = sorted(set(error.instance) - set(error.schema["properties"]))
         allowed = ", ".join(error.schema["properties"])
@@ -50,10 +72,15 @@ def _schema_error_line(error: jsonschema.ValidationError) -> str:
 
 def validate(config: dict[str, Any]) -> dict[str, Any]:
     """Raise BenchmarkError (one line) unless the preset is valid; return it with defaults."""
-    validator = jsonschema.Draft202012Validator(load_schema())
+    _refuse_yte(config)
+    validator = _Validator(load_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
         raise BenchmarkError(_schema_error_line(errors[0]))
+    for key, value in _leaves(config):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BenchmarkError(f"config key '{key}': {value} is not a finite number")
+    _validate_workdir(config)
     for suite, suite_config in config["suites"].items():
         allowed = envs.SUITES[suite]
         for env in suite_config["envs"]:
@@ -84,7 +111,76 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             )
         for suite, hyper in (overrides or {}).items():
             algorithms.hyperparameters(name, suite, hyper)  # raises on unknown hyperparameters
+            _validate_hyperparameters(name, suite, hyper)
     return config
+
+
+def _leaves(value: Any, path: tuple = ()) -> Iterator[tuple[str, Any]]:
+    """(config key, value) of every scalar in a preset."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield _key(path), value
+
+
+def _refuse_yte(config: Any, path: tuple = ()) -> None:
+    """A preset is data: Snakemake runs one holding `__use_yte__` (anywhere we refuse it) as a template."""
+    if isinstance(config, dict):
+        if YTE_KEY in config:
+            where = _key((*path, YTE_KEY))
+            raise BenchmarkError(f"config key '{where}': YTE templates are refused: a preset is data, not code")
+        for key, value in config.items():
+            _refuse_yte(value, (*path, key))
+    elif isinstance(config, list):
+        for index, value in enumerate(config):
+            _refuse_yte(value, (*path, index))
+
+
+def _validate_workdir(config: dict[str, Any]) -> None:
+    """Results stay inside the repository unless the preset says otherwise, explicitly."""
+    workdir = Path(config.get("workdir", "."))
+    if config.get("allow_external_workdir", False):
+        return
+    if workdir.is_absolute() or ".." in workdir.parts:
+        raise BenchmarkError(
+            f"config key 'workdir': {str(workdir)!r} is outside the repository; expected a relative path without "
+            "'..' (e.g. resources/<preset>), or allow_external_workdir: true"
+        )
+
+
+def _validate_hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> None:
+    """Each override has its published default's type; numbers are not negative (no published one is)."""
+    defaults = algorithms.get(name).default_hyperparameters(suite)
+    for field, value in overrides.items():
+        key = f"algorithms.{name}.{suite}.{field}"
+        default = getattr(defaults, field)
+        if isinstance(default, tuple):  # sizes, e.g. hidden_units: a YAML list of the items' kind
+            items, ok = value, isinstance(value, list) and all(_is_kind(item, default[0]) for item in value)
+        else:
+            items, ok = [value], _is_kind(value, default)
+        expected = _expected_kind(default)
+        if not ok:
+            raise BenchmarkError(f"config key '{key}': {value!r} is not {expected}")
+        if any(isinstance(item, int | float) and not isinstance(item, bool) and item < 0 for item in items):
+            raise BenchmarkError(f"config key '{key}': {value!r} is negative; expected {expected}, at least 0")
+
+
+def _expected_kind(default: Any) -> str:
+    if isinstance(default, tuple):
+        return f"a list of {_expected_kind(default[0]).split(' ', 1)[1]}s"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[type(default)]
+
+
+def _is_kind(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    return type(value) is type(default)
 
 
 def _validate_checkpoints(suite: str, suite_config: dict[str, Any]) -> None:
@@ -171,15 +267,73 @@ def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: st
             )
 
 
-def load(path: Path | str) -> dict[str, Any]:
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing duplicate keys (YAML forbids them; PyYAML keeps the last)."""
+
+
+def _mapping_once(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    lines: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node)
+        if isinstance(key, str | int | float | bool) and key in lines:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {lines[key] + 1})", key_node.start_mark
+            )
+        lines[key] = key_node.start_mark.line
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_once)
+
+
+def read(path: Path | str) -> Any:
+    """A preset file's content, read strictly: one line naming the file (and line) when it is not
+    UTF-8 YAML with each key once, or holds a YTE template."""
     path = Path(path)
+    if path.is_dir():
+        raise BenchmarkError(f"{path}: is a folder; expected a preset file (config/<name>.yaml)")
     if not path.exists():
         raise BenchmarkError(f"{path}: preset file not found")
-    with open(path) as f:
-        config = yaml.safe_load(f)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise BenchmarkError(f"{path}: not UTF-8 text (byte 0x{byte:02x} at offset {error.start})") from None
+    try:
+        content = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = " ".join(str(error.problem or error.context or "").split())
+        raise BenchmarkError(f"{where}: not valid YAML: {problem}") from None
+    except yaml.YAMLError as error:
+        raise BenchmarkError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    try:
+        _refuse_yte(content)
+    except BenchmarkError as error:
+        raise BenchmarkError(f"{path}: {error}") from None
+    return content
+
+
+def load(path: Path | str) -> dict[str, Any]:
+    config = read(path)
     if not isinstance(config, dict):
         raise BenchmarkError(f"{path}: a preset must be a YAML mapping")
     return validate(config)
+
+
+def check_workflow_config(config: dict[str, Any], files: Iterable[Path | str]) -> None:
+    """Snakemake's check, before the workdir is made or any job planned: the preset files read
+    strictly (Snakemake's own reading keeps duplicate keys' last value and runs YTE templates,
+    before the Snakefile can stop it), then the merged config validated. Exits with one line."""
+    try:
+        for path in files:
+            read(path)
+        validate(config)
+    except BenchmarkError as error:
+        sys.exit(f"error: {error}")
 
 
 @dataclass(frozen=True)
@@ -295,6 +449,12 @@ def features_spec(config: dict[str, Any], key: RunKey) -> Any | None:
 def features_grid(config: dict[str, Any]) -> dict[str, Any]:
     """Every cache the grid needs, by folder: runs that encode alike share one."""
     specs = (features_spec(config, key) for key in grid(config))
+    return {str(spec.folder): spec for spec in specs if spec is not None}
+
+
+def frames_grid(config: dict[str, Any]) -> dict[str, Any]:
+    """Every frames store the grid's live features read, by folder (one per dataset and render protocol)."""
+    specs = (spec.frames for spec in features_grid(config).values())
     return {str(spec.folder): spec for spec in specs if spec is not None}
 
 

@@ -11,12 +11,17 @@ load, no pickle) and a `dataset.json` card:
 
 Atari frames are stored once and stacked at sample time (d3rlpy's frame-stack pickers), not
 stored as four stacked copies.
+
+Every load checks the files' hashes and their contents (finite numbers, dtypes, actions within
+range); a run's load also checks that the card is the run's dataset and that observations and
+actions fit the env's spaces. Contents are checked chunk by chunk on the memory map, so a large
+dataset is never copied into memory whole.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +29,13 @@ from typing import Any
 import numpy as np
 
 from benchmark import io
+from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 
 FIELDS = ("observations", "actions", "rewards", "terminals", "timeouts")
 CARD = "dataset.json"
+ACTION_TOLERANCE = 1e-3  # continuous actions may pass the action box by this much (float rounding of imported data)
+_CHUNK_BYTES = 1 << 26  # content checks read 64 MiB of a memory-mapped array at a time
 
 
 def sha256(path: Path) -> str:
@@ -38,12 +46,12 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_sha256(path: Path, expected: str | None) -> None:
-    """Raise (one line naming the file) unless `path` still has the hash its card recorded."""
+def verify_sha256(path: Path, expected: str | None, what: str = "card") -> None:
+    """Raise (one line naming the file) unless `path` still has the hash its `what` recorded."""
     actual = sha256(path)
     if actual != expected:
         raise BenchmarkError(
-            f"{path}: sha256 {actual} does not match the card's {expected}; the file changed after it was made"
+            f"{path}: sha256 {actual} does not match the {what}'s {expected}; the file changed after it was made"
         )
 
 
@@ -99,12 +107,21 @@ class OfflineDataset:
         )
 
 
-def load(folder: Path, verify: bool = True) -> OfflineDataset:
-    """Memory-map a stored dataset; with `verify`, every file must match its card's sha256."""
+def load(folder: Path, verify: bool = True, env: EnvSpec | None = None, name: str | None = None) -> OfflineDataset:
+    """Memory-map a stored dataset; with `verify`, every file must match its card's sha256. With
+    the run's `env` and dataset `name`: the card must be that dataset of that env, and its
+    observations and actions must fit the env's spaces."""
     card_path = folder / CARD
     if not card_path.exists():
         raise BenchmarkError(f"{card_path}: dataset card missing (was the dataset stage run?)")
     card = io.read_json(card_path)
+    if not isinstance(card, dict) or not isinstance(card.get("sha256"), dict):
+        raise BenchmarkError(f"{card_path}: not a dataset card (no 'sha256' of the files)")
+    if env is not None:
+        made_for = "/".join(str(card.get(field)) for field in ("suite", "env", "name"))
+        wanted = f"{env.suite}/{env.env}/{name}"
+        if made_for != wanted:
+            raise BenchmarkError(f"{card_path}: the card is of dataset {made_for}, not of the run's {wanted}")
     arrays: dict[str, np.ndarray] = {}
     for field in FIELDS:
         path = folder / f"{field}.npy"
@@ -118,7 +135,71 @@ def load(folder: Path, verify: bool = True) -> OfflineDataset:
             raise BenchmarkError(f"{path}: not a readable .npy array ({error})") from error
     dataset = OfflineDataset(card=card, **arrays)
     validate(dataset, folder)
+    if env is not None:
+        fits(dataset, folder, env)
     return dataset
+
+
+def _chunks(array: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, rows) of `array`, about _CHUNK_BYTES at a time."""
+    row_bytes = max(1, array.itemsize * int(np.prod(array.shape[1:], dtype=np.int64)))
+    rows = max(1, _CHUNK_BYTES // row_bytes)
+    for start in range(0, len(array), rows):
+        yield start, np.asarray(array[start : start + rows])
+
+
+def _first_bad_row(array: np.ndarray, bad: Callable[[np.ndarray], np.ndarray]) -> int | None:
+    """The first row holding an element for which `bad` (elementwise) is true, or None."""
+    for start, chunk in _chunks(array):
+        rows = bad(chunk).reshape(len(chunk), -1).any(axis=1)
+        if rows.any():
+            return start + int(np.argmax(rows))
+    return None
+
+
+def _check_rows(where: Path | str, field: str, array: np.ndarray, bad: Callable, what: str) -> None:
+    row = _first_bad_row(array, bad)
+    if row is not None:
+        raise BenchmarkError(f"{where}/{field}.npy: {what} (first at row {row})")
+
+
+def fits(dataset: OfflineDataset, where: Path | str, env: EnvSpec) -> None:
+    """Observations and actions fit the env's spaces (Atari rows are single frames: the stack's
+    last two dimensions); one line naming file and field otherwise."""
+    observations, actions = dataset.observations, dataset.actions
+    row_shape = env.observation_shape[1:] if env.suite == "atari" else env.observation_shape
+    dtype = np.uint8 if env.suite == "atari" else np.float32
+    if observations.shape[1:] != row_shape or observations.dtype != dtype:
+        raise BenchmarkError(
+            f"{where}/observations.npy: rows of shape {observations.shape[1:]} {observations.dtype}, "
+            f"{env.env} observes {row_shape} {np.dtype(dtype)}"
+        )
+    if env.discrete:
+        if actions.ndim != 1:
+            raise BenchmarkError(
+                f"{where}/actions.npy: shape {actions.shape}, {env.env} takes one discrete action (N,)"
+            )
+        _check_rows(
+            where,
+            "actions",
+            actions,
+            lambda a: a >= env.action_size,
+            f"holds actions outside {env.env}'s 0..{env.action_size - 1}",
+        )
+        return
+    if actions.ndim != 2 or actions.shape[1] != env.action_size:
+        raise BenchmarkError(
+            f"{where}/actions.npy: shape {actions.shape}, {env.env} takes (N, {env.action_size}) actions"
+        )
+    low = np.asarray(env.action_low, np.float32) - ACTION_TOLERANCE
+    high = np.asarray(env.action_high, np.float32) + ACTION_TOLERANCE
+    _check_rows(
+        where,
+        "actions",
+        actions,
+        lambda a: (a < low) | (a > high),
+        f"holds actions outside {env.env}'s action box [{min(env.action_low)}, {max(env.action_high)}]",
+    )
 
 
 def validate(dataset: OfflineDataset, where: Path | str) -> None:
@@ -134,10 +215,26 @@ def validate(dataset: OfflineDataset, where: Path | str) -> None:
         array = getattr(dataset, field)
         if array.ndim != 1:
             raise BenchmarkError(f"{where}/{field}.npy: shape {array.shape}, expected (N,)")
-    if not np.isfinite(dataset.rewards).all():
-        raise BenchmarkError(f"{where}/rewards.npy: contains NaN or inf")
-    if dataset.actions.dtype.kind == "f" and not np.isfinite(dataset.actions).all():
-        raise BenchmarkError(f"{where}/actions.npy: contains NaN or inf")
+    if dataset.rewards.dtype.kind != "f":
+        raise BenchmarkError(f"{where}/rewards.npy: dtype {dataset.rewards.dtype}, expected float32")
+    not_finite = lambda a: ~np.isfinite(a)  # noqa: E731
+    _check_rows(where, "rewards", dataset.rewards, not_finite, "contains NaN or inf")
+    if dataset.observations.dtype.kind == "f":
+        _check_rows(where, "observations", dataset.observations, not_finite, "contains NaN or inf")
+    actions = dataset.actions
+    if actions.ndim == 1:  # discrete: indices into the game's actions
+        if actions.dtype.kind not in "iu":
+            raise BenchmarkError(f"{where}/actions.npy: dtype {actions.dtype}, expected integers (discrete actions)")
+        size = dataset.card.get("action_size")
+        if not isinstance(size, int):
+            raise BenchmarkError(f"{where}/{CARD}: no integer action_size, which discrete actions need")
+        _check_rows(where, "actions", actions, lambda a: (a < 0) | (a >= size), f"holds actions outside 0..{size - 1}")
+    elif actions.ndim == 2 and actions.dtype.kind == "f":
+        _check_rows(where, "actions", actions, not_finite, "contains NaN or inf")
+    else:
+        raise BenchmarkError(
+            f"{where}/actions.npy: shape {actions.shape} {actions.dtype}; expected (N,) integers or (N, dims) floats"
+        )
     if n == 0 or not (dataset.terminals[-1] > 0 or dataset.timeouts[-1] > 0):
         raise BenchmarkError(f"{where}/terminals.npy: the last episode has no end flag (terminal or timeout)")
 

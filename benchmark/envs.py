@@ -91,6 +91,10 @@ def protocol_from_record(record: dict[str, Any]) -> Protocol:
 
 
 def _register_ale() -> None:
+    from ale_py import ALEInterface, LoggerMode
+
+    # ALE prints its banner ("A.L.E: ...", "[Powered by Stella]") on every env: not a stage's output
+    ALEInterface.setLoggerMode(LoggerMode.Error)
     # gymnasium 1.0.0's register_envs(ale_py) registers nothing.
     if "ALE/Pong-v5" not in gym.registry:
         from ale_py import registration
@@ -144,6 +148,8 @@ class EnvSpec:
     discrete: bool
     action_size: int  # number of actions (discrete) or action dimensions (continuous)
     action_meanings: tuple[str, ...] = ()
+    action_low: tuple[float, ...] = ()  # continuous: the action box, per dimension
+    action_high: tuple[float, ...] = ()
 
     @classmethod
     def of(cls, suite: str, env: str, protocol: Protocol) -> EnvSpec:
@@ -161,6 +167,8 @@ class EnvSpec:
                 discrete=discrete,
                 action_size=int(space.n) if discrete else int(np.prod(space.shape)),  # type: ignore[attr-defined]
                 action_meanings=meanings,
+                action_low=() if discrete else tuple(map(float, space.low.ravel())),  # type: ignore[attr-defined]
+                action_high=() if discrete else tuple(map(float, space.high.ravel())),  # type: ignore[attr-defined]
             )
         finally:
             e.close()

@@ -33,7 +33,6 @@ which wrote DQN-Replay):
 from __future__ import annotations
 
 import gzip
-import json
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from benchmark import io
 from benchmark.datasets import FIELDS, sha256
 from benchmark.errors import BenchmarkError
 
@@ -593,7 +593,9 @@ def _read_minari(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     except (OSError, ValueError, KeyError) as error:
         raise BenchmarkError(f"{path}: not a readable HDF5 file ({_one_line(error)})") from error
     metadata_path = folder / "metadata.json"
-    metadata = json.loads(metadata_path.read_text()) if metadata_path.is_file() else {}
+    metadata = io.read_json(metadata_path) if metadata_path.is_file() else {}
+    if not isinstance(metadata, dict):
+        raise BenchmarkError(f"{metadata_path}: not a JSON object (Minari's dataset metadata)")
     notes = {"episodes_read": len(names), "minari_dataset_id": metadata.get("dataset_id")}
     return {name: np.concatenate(parts) for name, parts in columns.items()}, notes
 

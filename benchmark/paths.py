@@ -35,6 +35,11 @@ def features_dir(suite: str, env: str, dataset: str, features: str = "{features}
     return RESOURCES / "features" / DATASET.format(suite=suite, env=env, dataset=dataset) / features
 
 
+def frames_dir(suite: str, env: str, dataset: str, frames: str = "{frames}") -> Path:
+    """Every state of a dataset drawn under one render protocol (MORE-3S's live features read it)."""
+    return RESOURCES / "frames" / DATASET.format(suite=suite, env=env, dataset=dataset) / frames
+
+
 def run_dir(run: str = RUN) -> Path:
     return RESULTS / "runs" / run
 

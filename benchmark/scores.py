@@ -26,6 +26,30 @@ class Normalizer:
         return 100.0 * (raw - self.low) / (self.high - self.low)
 
 
+# results/scores.csv: one row per run, these columns (score_run writes them, aggregate collects
+# them, the report reads them), keyed by RUN_KEY.
+RUN_KEY = ["suite", "env", "dataset", "algorithm", "seed"]
+COLUMNS = [
+    *RUN_KEY,
+    "preset",
+    "train_steps",
+    "raw_final",
+    "norm_final",
+    "final_step",
+    "raw_best",
+    "norm_best",
+    "best_step",
+    "episodes",
+    "normalizer",
+    "protocol",
+    "pretrained",
+    "dataset_sha256",
+    "git_sha",
+    "train_wall_s",
+    "eval_wall_s",
+    "wall_s",
+]
+
 ATARI_GAMER = "dt-paper-gamer"
 D4RL = "d4rl-ref"
 
@@ -86,5 +110,6 @@ def score_run(run: str) -> dict[str, Any]:
         "eval_wall_s": float(eval_wall),
         "wall_s": float(train_log["wall_s"].max() + eval_wall),
     }
+    metrics = {column: metrics[column] for column in COLUMNS}  # the contract's order
     io.write_json(run_dir / "metrics.json", metrics)
     return metrics

@@ -11,8 +11,10 @@ import torch
 
 from benchmark import algorithms, datasets, device, envs, io, paths, provenance
 from benchmark.algorithms import Budget
+from benchmark.errors import BenchmarkError
 
 log = logging.getLogger(__name__)
+MANIFEST = "checkpoints.json"  # per run, in its checkpoint folder: every checkpoint's step, path and sha256
 
 
 def seed_everything(seed: int, threads: int) -> None:
@@ -39,11 +41,12 @@ def train(spec: dict[str, Any]) -> None:
     run, seed = spec["run"], key["seed"]
     run_dir, checkpoint_dir = paths.run_dir(run), paths.checkpoint_dir(run)
     seed_everything(seed, spec["torch_threads"])
+    env_spec = environment_spec(spec)
     data_spec = spec["dataset"]
-    data = datasets.load(paths.dataset_dir(data_spec["suite"], data_spec["env"], data_spec["name"]))
+    folder = paths.dataset_dir(data_spec["suite"], data_spec["env"], data_spec["name"])
+    data = datasets.load(folder, env=env_spec, name=data_spec["name"])
     log.info("run %s: %d transitions, dataset sha256 %s", run, len(data.rewards), data.sha256)
 
-    env_spec = environment_spec(spec)
     budget = budget_of(spec)
     algorithm = algorithms.get(key["algorithm"])(env_spec, spec["hyperparameters"], budget, seed)
 
@@ -52,8 +55,15 @@ def train(spec: dict[str, Any]) -> None:
 
     def keep(step: int, trained: Any) -> None:
         path = checkpoint_dir / f"step{step:08d}.pt"
-        trained.save(path)
-        checkpoints.append({"train_step": step, "path": str(path), "wall_s": round(time.time() - started, 2)})
+        files = trained.save(path)
+        checkpoints.append(
+            {
+                "train_step": step,
+                "path": str(path),
+                "sha256": {file.name: datasets.sha256(file) for file in files},
+                "wall_s": round(time.time() - started, 2),
+            }
+        )
         log.info("run %s: checkpoint at step %d (%.0f s)", run, step, time.time() - started)
 
     algorithm.fit(data, budget, run_dir, keep)
@@ -76,10 +86,28 @@ def train(spec: dict[str, Any]) -> None:
             "execution": device.record(),
         },
     )
-    io.write_json(checkpoint_dir / "checkpoints.json", {"run": run, "checkpoints": checkpoints})
+    io.write_json(checkpoint_dir / MANIFEST, {"run": run, "checkpoints": checkpoints})
 
 
 def load_checkpoint(spec: dict[str, Any], path: Path, env_spec: envs.EnvSpec) -> Any:
+    """The algorithm saved at `path`, once each of its files has the sha256 the run's checkpoint
+    manifest recorded (one line naming the file otherwise)."""
     key = spec["key"]
+    verify_checkpoint(paths.checkpoint_dir(spec["run"]) / MANIFEST, path)
     cls = algorithms.get(key["algorithm"])
     return cls.load(path, env_spec, spec["hyperparameters"], budget_of(spec), key["seed"])
+
+
+def verify_checkpoint(manifest_path: Path, path: Path) -> None:
+    manifest = io.read_json(manifest_path)
+    entries = [c for c in manifest.get("checkpoints", []) if Path(c.get("path", "")) == path]
+    if not entries or not isinstance(entries[0].get("sha256"), dict):
+        raise BenchmarkError(
+            f"{manifest_path}: no sha256 recorded for {path} (a manifest from before checkpoints were hashed, "
+            "or a damaged one); train the run again"
+        )
+    for name, expected in entries[0]["sha256"].items():
+        file = path.parent / name
+        if not file.is_file():
+            raise BenchmarkError(f"{file}: checkpoint file missing")
+        datasets.verify_sha256(file, expected, what="checkpoint manifest")

@@ -70,6 +70,8 @@ class AtariHyperparameters:
     encoder_seed: int = 0  # the random initialisation (every job builds the same encoder)
     regions: str = "grid"  # region extractor (more3s.regions)
     render_size: int = 84  # MuJoCo frames, square (a 6x6 grid of 14-pixel cells)
+    # -- where the encoder outputs come from: the same numbers either way (more3s.features)
+    features: str = "cache"  # cache (stored once, 86 kB a pair at paper size) | live (encoded each batch)
 
     def __post_init__(self) -> None:
         choices = {
@@ -78,6 +80,7 @@ class AtariHyperparameters:
             "prompts": ("canonical", "paraphrases"),
             "pairing": ("previous", "leaky"),
             "encoder_language_init": ("none", "minilm"),
+            "features": cache.STORAGES,
         }
         for field, allowed in choices.items():
             if getattr(self, field) not in allowed:
@@ -135,6 +138,7 @@ class More3SAlgorithm:
             prompts=hp["prompts"],
             pairing=hp["pairing"],
             render_size=hp["render_size"],
+            storage=hp["features"],
         )
 
     @property
@@ -185,11 +189,11 @@ class More3SAlgorithm:
     ) -> None:
         spec = self.features_spec(data.card["suite"], data.card["env"], data.card["name"], dataclasses.asdict(self.hp))
         self.features_folder = spec.folder
-        features = cache.load(spec.folder, data.sha256)
+        features = cache.load(spec.folder, data)
         self.encoder_record = features.card["pretrained"]
         io.write_json(log_dir / "features.json", features.card)  # the cache's size, throughput, weights
         torch.manual_seed(self.seed)
-        self.model = model = self._build(features.encoded.shape).to(self.device)
+        self.model = model = self._build(features.shape).to(self.device)
         windows = Windows(data, self.hp.context_size, np.random.default_rng(self.seed))
         # foreach: one kernel per step for all parameters; torch only picks it by itself on GPUs
         optimizer = torch.optim.AdamW(
@@ -207,7 +211,7 @@ class More3SAlgorithm:
         model.train()
         for step in tqdm(range(1, budget.steps + 1), desc="more3s", mininterval=10):
             index, valid_np = windows.sample(budget.batch_size)
-            encoded = torch.as_tensor(features.encoded[index.ravel()]).view(*index.shape, *features.encoded.shape[1:])
+            encoded = torch.as_tensor(features.rows(index.ravel())).view(*index.shape, *features.shape[1:])
             returns = torch.as_tensor(windows.returns_to_go[index] * self.hp.return_scale)[..., None]
             valid = torch.as_tensor(valid_np, device=self.device)
             out = model(
@@ -232,12 +236,13 @@ class More3SAlgorithm:
                 on_checkpoint(step, self)
                 model.train()
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path) -> list[Path]:
         """Trainable weights (a torch state dict); the features folder and records beside them."""
         assert self.model is not None
         side = {"features_folder": str(self.features_folder), "encoder_record": self.encoder_record}
         io.write_json(path.with_suffix(".json"), side)
         io.atomic_write(path, lambda f: torch.save(self.model.state_dict(), f))  # type: ignore[union-attr]
+        return [path, path.with_suffix(".json")]
 
     @classmethod
     def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int) -> Any:
@@ -255,7 +260,9 @@ class More3SAlgorithm:
         assert self.model is not None and self.features_folder is not None
         card = io.read_json(self.features_folder / cache.CARD)
         spec = cache.FeaturesSpec.from_dict(card["spec"])
-        return More3SPolicy(self, spec, FrozenEncoder.load(self.features_folder))
+        encoder = FrozenEncoder.load(self.features_folder)
+        encoder.model.to(self.device)  # live frames are encoded where the model runs
+        return More3SPolicy(self, spec, encoder)
 
 
 class Windows:

@@ -1,10 +1,19 @@
-"""Encode once: the frozen encoder's outputs for every (frame, action text) pair of a dataset.
+"""The frozen encoder's outputs for every (frame, action text) pair of a dataset: stored once, or
+computed live.
 
-LXMERT never trains, so its outputs are computed once per dataset by the workflow's `features`
-stage and stored as one fp16 array (N, 20 + 36, H), memory-mapped by training: every seed and
-every ablation that shares the encoder inputs reads the same file, and training never runs the
-encoder. The folder also keeps the encoder's weights (evaluation encodes live frames with exactly
-this encoder), the per-step text index and a card with sizes, throughput and the weights' record.
+LXMERT never trains. With `storage: cache` (the default) its outputs are computed once per dataset
+by the workflow's `features` stage and stored as one fp16 array (N, 20 + 36, H), memory-mapped by
+training: every seed and every ablation that shares the encoder inputs reads the same file, and
+training never runs the encoder. At the paper's scale that array is 86 kB a pair (~1 TB per
+variant over the paper preset's datasets), so `storage: live` stores only what the encoder reads
+(MuJoCo frames, 21 kB a pair, in a frames store shared by every variant drawn under one render
+protocol; Atari frames are the dataset's own) and training encodes each batch's pairs on its
+device, rounding them to fp16 as the cache stores them: the same numbers, paid in encoder time
+instead of disk (`benchmark.plan` prices both).
+
+The folder also keeps the encoder's weights (evaluation encodes live frames with exactly this
+encoder), the per-step text index and a card with sizes, throughput, the weights' record and the
+sha256 of every stored array, verified (with the array's shape) before training trusts it.
 MuJoCo states are drawn under the spec's render protocol, part of the cache's key and card:
 evaluation draws live states under the protocol of the card.
 
@@ -18,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -37,6 +45,8 @@ from more3s.render import GYMNASIUM_DEFAULT, RenderProtocol, StateRenderer
 log = logging.getLogger(__name__)
 
 CARD = "features.json"
+FRAMES_CARD = "frames.json"  # card of a frames store (storage: live, MuJoCo)
+STORAGES = ("cache", "live")
 PARAPHRASES = 3  # phrasings per action in the `paraphrases` prompt set
 MODALITIES = ("image+text", "image", "text")
 BATCH = 128  # pairs per encoder call
@@ -55,8 +65,11 @@ class FeaturesSpec:
     pairing: str  # previous (s_t with a_{t-1}) | leaky (s_t with a_t: the authors' training bug)
     render_size: int  # MuJoCo frames are rendered at this size (square)
     render: RenderProtocol | None = None  # MuJoCo: how states are drawn (None: the current protocol)
+    storage: str = "cache"  # cache (encoder outputs stored once) | live (encoded during training)
 
     def __post_init__(self) -> None:
+        if self.storage not in STORAGES:
+            raise BenchmarkError(f"features storage {self.storage!r} is not one of {', '.join(STORAGES)}")
         if self.suite != "mujoco":
             return
         if self.render is None:
@@ -68,10 +81,20 @@ class FeaturesSpec:
 
     @property
     def id(self) -> str:
-        # fields that do not apply (None: Atari's render protocol) stay out: Atari caches keep their ids
-        record = {k: v for k, v in asdict(self).items() if v is not None}
+        # fields that do not apply (None: Atari's render protocol) or hold their first value
+        # (storage: cache) stay out: caches made before those fields existed keep their ids
+        record = {k: v for k, v in asdict(self).items() if v is not None and (k, v) != ("storage", "cache")}
         digest = hashlib.sha1(json.dumps(record, sort_keys=True).encode()).hexdigest()[:10]
-        return f"{self.modality.replace('+', '-')}-{self.prompts}-{self.pairing}-{digest}"
+        live = "-live" if self.storage == "live" else ""
+        return f"{self.modality.replace('+', '-')}-{self.prompts}-{self.pairing}{live}-{digest}"
+
+    @property
+    def frames(self) -> FramesSpec | None:
+        """The frames store live encoding reads (MuJoCo with an image), or None."""
+        if self.storage != "live" or self.suite != "mujoco" or self.modality == "text":
+            return None
+        assert self.render is not None  # set for every MuJoCo spec
+        return FramesSpec(self.env, self.dataset, self.render)
 
     @property
     def folder(self) -> Path:
@@ -83,6 +106,28 @@ class FeaturesSpec:
         if render is None and record["suite"] == "mujoco":  # a card from before the protocol was recorded
             render = replace(GYMNASIUM_DEFAULT, size=record["render_size"])
         return cls(**{**record, "encoder": EncoderSpec(**record["encoder"]), "render": render})
+
+
+@dataclass(frozen=True)
+class FramesSpec:
+    """Every state of a MuJoCo dataset drawn under one render protocol: what live encoding reads."""
+
+    env: str
+    dataset: str
+    render: RenderProtocol
+
+    @property
+    def id(self) -> str:
+        digest = hashlib.sha1(json.dumps(asdict(self.render), sort_keys=True).encode()).hexdigest()[:10]
+        return f"{self.render.name}-{self.render.size}-{digest}"
+
+    @property
+    def folder(self) -> Path:
+        return paths.frames_dir("mujoco", self.env, self.dataset, self.id)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> FramesSpec:
+        return cls(record["env"], record["dataset"], RenderProtocol(**record["render"]))
 
 
 class ActionTexts:
@@ -124,8 +169,35 @@ def frames_of(spec: FeaturesSpec) -> Any:
     return StateRenderer(spec.env, spec.render)
 
 
+def build_frames(spec: FramesSpec) -> dict[str, Any]:
+    """Draw every state of the dataset once: frames.npy (N, S, S, 3) uint8 and its card."""
+    started = time.time()
+    data = datasets.load(paths.dataset_dir("mujoco", spec.env, spec.dataset))
+    renderer = StateRenderer(spec.env, spec.render)
+    n, size = len(data.rewards), spec.render.size
+    folder = spec.folder
+    with io.temporary_npy(folder / "frames.npy", np.uint8, (n, size, size, 3)) as out:
+        for begin in tqdm(range(0, n, BATCH), desc="render", mininterval=10):
+            out[begin : begin + BATCH] = renderer(data.observations[begin : begin + BATCH])
+    renderer.close()
+    wall = time.time() - started
+    card = {
+        "spec": asdict(spec),
+        "dataset_sha256": data.sha256,
+        "shape": [n, size, size, 3],
+        "dtype": "uint8",
+        "bytes": int((folder / "frames.npy").stat().st_size),
+        "frames_per_s": round(n / max(wall, 1e-9), 1),
+        "wall_s": round(wall, 2),
+        "sha256": {"frames.npy": datasets.sha256(folder / "frames.npy")},
+    }
+    io.write_json(folder / FRAMES_CARD, card)  # last: its presence means the store is whole
+    return card
+
+
 def build(spec: FeaturesSpec) -> dict[str, Any]:
-    """Encode the dataset; write features.npy, text_index.npy, texts.json, the encoder and the card."""
+    """The features folder: the encoder, text_index.npy, texts.json and the card, plus (storage:
+    cache) features.npy, every pair's encoder outputs."""
     started = time.time()
     data = datasets.load(paths.dataset_dir(spec.suite, spec.env, spec.dataset))
     env_spec = envs.EnvSpec.of(spec.suite, spec.env, envs.protocol_for(spec.suite))
@@ -135,31 +207,17 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
     to_frames = frames_of(spec)
     first_frame = to_frames(data.observations[:1])
     encoder = FrozenEncoder.build(spec.encoder, first_frame.shape[1:])
-    encoder.model.to(torch_device())  # a GPU when the job was given one
     n = len(data.rewards)
     shape = (n, prompts.MAX_TOKENS + 36, spec.encoder.hidden_size)
     folder = spec.folder
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / ".features.npy.tmp"
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=shape)
-    frame_s = encode_s = 0.0
-    for begin in tqdm(range(0, n, BATCH), desc="encode", mininterval=10):
-        end = min(begin + BATCH, n)
-        tick = time.time()
-        frames = to_frames(data.observations[begin:end])
-        frame_s += time.time() - tick
-        tick = time.time()
-        ids = text_index[begin:end]
-        encoded = encoder.encode(frames, token_ids[ids], text_masks[ids], image=spec.modality != "text")
-        out[begin:end] = encoded.numpy().astype(np.float16)
-        encode_s += time.time() - tick
-    out.flush()
-    del out
-    os.replace(tmp, folder / "features.npy")
+    stored: dict[str, Any] = {}
+    if spec.storage == "cache":
+        stored = _encode_all(spec, data, encoder, to_frames, token_ids[text_index], text_masks[text_index], shape)
     io.atomic_write(folder / "text_index.npy", lambda f: np.save(f, text_index.astype(np.int32)))
     io.write_json(folder / "texts.json", [str(t) for t in catalogue])
-    encoder.model.cpu()
     encoder.save(folder)
+    frames = spec.frames
     card = {
         "id": spec.id,
         "spec": asdict(spec),
@@ -167,44 +225,127 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
         "pairs": n,
         "shape": list(shape),
         "dtype": "float16",
-        "bytes": int((folder / "features.npy").stat().st_size),
         "distinct_texts": len(catalogue),
         "pretrained": encoder.record,
-        "frames_wall_s": round(frame_s, 2),  # MuJoCo: offscreen rendering of every state
-        "encode_wall_s": round(encode_s, 2),
-        "encode_pairs_per_s": round(n / max(encode_s, 1e-9), 1),
+        "frames": None if frames is None else str(frames.folder),  # live: the frames store it reads
+        **stored,
         "wall_s": round(time.time() - started, 2),
-        "sha256": {"features.npy": datasets.sha256(folder / "features.npy")},
     }
-    io.write_json(folder / CARD, card)  # last: its presence means the cache is whole
-    log.info(
-        "features %s: %d pairs, %.0f MB, %.0f pairs/s", spec.id, n, card["bytes"] / 1e6, card["encode_pairs_per_s"]
-    )
+    io.write_json(folder / CARD, card)  # last: its presence means the folder is whole
+    log.info("features %s (%s): %d pairs, %s", spec.id, spec.storage, n, stored.get("encode_pairs_per_s", "live"))
     return card
 
 
-@dataclass
+def _encode_all(
+    spec: FeaturesSpec,
+    data: datasets.OfflineDataset,
+    encoder: FrozenEncoder,
+    to_frames: Any,
+    token_ids: np.ndarray,
+    text_masks: np.ndarray,
+    shape: tuple[int, ...],
+) -> dict[str, Any]:
+    """Encode every pair into features.npy; the card's fields about it."""
+    encoder.model.to(torch_device())  # a GPU when the job was given one
+    path = spec.folder / "features.npy"
+    frame_s = encode_s = 0.0
+    with io.temporary_npy(path, np.float16, shape) as out:
+        for begin in tqdm(range(0, shape[0], BATCH), desc="encode", mininterval=10):
+            end = min(begin + BATCH, shape[0])
+            tick = time.time()
+            frames = to_frames(data.observations[begin:end])
+            frame_s += time.time() - tick
+            tick = time.time()
+            encoded = encoder.encode(frames, token_ids[begin:end], text_masks[begin:end], image=spec.modality != "text")
+            out[begin:end] = encoded.numpy().astype(np.float16)
+            encode_s += time.time() - tick
+    encoder.model.cpu()
+    return {
+        "bytes": int(path.stat().st_size),
+        "frames_wall_s": round(frame_s, 2),  # MuJoCo: offscreen rendering of every state
+        "encode_wall_s": round(encode_s, 2),
+        "encode_pairs_per_s": round(shape[0] / max(encode_s, 1e-9), 1),
+        "sha256": {"features.npy": datasets.sha256(path)},
+    }
+
+
 class Features:
-    card: dict[str, Any]
-    encoded: np.ndarray  # (N, 56, H) float16, memory-mapped
-    text_index: np.ndarray  # (N,) index into `texts`
-    texts: list[str]
+    """A run's encoder outputs, row by row: read from the cache, or encoded live (as the cache would
+    hold them: fp16)."""
 
+    def __init__(self, folder: Path, data: datasets.OfflineDataset):
+        card_path = folder / CARD
+        if not card_path.exists():
+            raise BenchmarkError(f"{card_path}: features missing (was the features stage run?)")
+        self.card = card = io.read_json(card_path)
+        if card["dataset_sha256"] != data.sha256:
+            raise BenchmarkError(
+                f"{card_path}: made from dataset {card['dataset_sha256'][:12]}, not {data.sha256[:12]}: "
+                "rerun the features stage"
+            )
+        self.spec = FeaturesSpec.from_dict(card["spec"])
+        self.shape = tuple(card["shape"])
+        self.text_index = np.load(folder / "text_index.npy", allow_pickle=False)
+        self.texts: list[str] = io.read_json(folder / "texts.json")
+        if len(self.text_index) != self.shape[0]:
+            raise BenchmarkError(
+                f"{folder / 'text_index.npy'}: {len(self.text_index)} rows, the card says {self.shape[0]}"
+            )
+        if self.spec.storage == "cache":
+            self.encoded = _verified_array(folder / "features.npy", card, self.shape, np.float16)
+            return
+        # live: the encoder on the training device, the texts tokenised once, the frames at hand
+        self.encoder = FrozenEncoder.load(folder)
+        self.encoder.model.to(torch_device())
+        self.token_ids, self.text_masks = prompts.tokenize(self.texts)
+        frames = self.spec.frames
+        if self.spec.suite == "atari":  # the dataset's own frames
+            self.frames = data.observations
+            self.to_frames = frames_of(self.spec)
+        elif frames is None:  # MuJoCo text-only: the encoder zeroes the image, nothing to draw
+            self.frames = data.observations
+            size = self.spec.render_size
+            self.to_frames = lambda rows: np.zeros((len(rows), size, size, 3), dtype=np.uint8)
+        else:
+            frames_card_path = frames.folder / FRAMES_CARD
+            if not frames_card_path.exists():
+                raise BenchmarkError(
+                    f"{frames_card_path}: missing (live MuJoCo features read it: run the frames stage)"
+                )
+            frames_card = io.read_json(frames_card_path)
+            if frames_card["dataset_sha256"] != data.sha256:
+                raise BenchmarkError(f"{frames_card_path}: made from another dataset: rerun the frames stage")
+            self.frames = _verified_array(
+                frames.folder / "frames.npy", frames_card, tuple(frames_card["shape"]), np.uint8
+            )
+            self.to_frames = lambda rows: np.asarray(rows)
 
-def load(folder: Path, dataset_sha256: str) -> Features:
-    """The cache of `folder`; it must have been made from the dataset with this sha256."""
-    card_path = folder / CARD
-    if not card_path.exists():
-        raise BenchmarkError(f"{card_path}: features cache missing (was the features stage run?)")
-    card = io.read_json(card_path)
-    if card["dataset_sha256"] != dataset_sha256:
-        raise BenchmarkError(
-            f"{card_path}: made from dataset {card['dataset_sha256'][:12]}, not {dataset_sha256[:12]}: "
-            "rerun the features stage"
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        """Encoder outputs (len(index), 56, H) float16 of the pairs `index`."""
+        if self.spec.storage == "cache":
+            return self.encoded[index]
+        unique, inverse = np.unique(index, return_inverse=True)  # a batch's windows may overlap
+        texts = self.text_index[unique]
+        encoded = self.encoder.encode(
+            self.to_frames(self.frames[unique]),
+            self.token_ids[texts],
+            self.text_masks[texts],
+            image=self.spec.modality != "text",
         )
-    return Features(
-        card=card,
-        encoded=np.load(folder / "features.npy", mmap_mode="r", allow_pickle=False),
-        text_index=np.load(folder / "text_index.npy", allow_pickle=False),
-        texts=io.read_json(folder / "texts.json"),
-    )
+        return encoded.numpy().astype(np.float16)[inverse]
+
+
+def _verified_array(path: Path, card: dict[str, Any], shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """The memory-mapped array at `path`, once its sha256, shape and dtype match its card."""
+    if not path.exists():
+        raise BenchmarkError(f"{path}: missing (its card is there: rerun the stage that made it)")
+    datasets.verify_sha256(path, card["sha256"].get(path.name))
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    if array.shape != shape or array.dtype != dtype:
+        raise BenchmarkError(f"{path}: {array.dtype}{list(array.shape)}, the card says {np.dtype(dtype)}{list(shape)}")
+    return array
+
+
+def load(folder: Path, data: datasets.OfflineDataset) -> Features:
+    """The features of `folder`; they must have been made from `data`."""
+    return Features(folder, data)

@@ -13,12 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 from benchmark import config, datasets, paths
 
@@ -117,6 +119,16 @@ def write_random_dataset(
         "timeouts": np.zeros(n, np.float32),
     }
     return datasets.write(folder, arrays, card)
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """One torch thread, the suite's setting (torch_threads: 1), under which no bit may change
+    with a batch's size or order (more threads sum matrix products in a shape-dependent order)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
 from conftest import write_random_dataset
 
 from benchmark import datasets, envs, paths
 from benchmark.algorithms import Budget, get, hyperparameters
 from more3s import features
+from more3s.encoder import FrozenEncoder
 from more3s.model import ModelConfig
 
 TINY = {
@@ -67,6 +70,8 @@ def trained(
     hp = hyperparameters(name, suite, {**TINY, **overrides})
     cls = get(name)
     spec = cls.features_spec(suite, env, "random", hp)
+    if spec.frames is not None and not (spec.frames.folder / features.FRAMES_CARD).exists():
+        features.build_frames(spec.frames)  # live MuJoCo features read drawn frames
     if not (spec.folder / features.CARD).exists():
         features.build(spec)
     budget = Budget(steps=steps, batch_size=batch, eval_every=steps)
@@ -76,3 +81,17 @@ def trained(
     data = datasets.load(paths.dataset_dir(suite, env, "random"))
     algorithm.fit(data, budget, log_dir, lambda step, a: a.save(Path("ck") / name / f"step{step}.pt"))
     return algorithm, hp
+
+
+def lxmert_forward(encoder: FrozenEncoder, frames: np.ndarray, ids: np.ndarray, masks: np.ndarray) -> torch.Tensor:
+    """`LxmertModel`'s own forward pass over the encoder's regions, nothing cached: the reference
+    the encoder's per-text language cache must reproduce, (B, 56, H)."""
+    regions, boxes = encoder.regions(frames)
+    with torch.no_grad():
+        out = encoder.model(
+            input_ids=torch.as_tensor(ids),
+            attention_mask=torch.as_tensor(masks),
+            visual_feats=torch.as_tensor(regions),
+            visual_pos=torch.as_tensor(boxes),
+        )
+    return torch.cat([out.language_output, out.vision_output], dim=1)

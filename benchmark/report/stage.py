@@ -20,23 +20,7 @@ from benchmark.errors import BenchmarkError
 from benchmark.report import figures, ladder, published, statistics, tables
 from benchmark.report.statistics import SCORES, Settings
 
-KEY = ["suite", "env", "dataset", "algorithm"]
-REQUIRED = [
-    *KEY,
-    "seed",
-    "preset",
-    "train_steps",
-    "raw_final",
-    "norm_final",
-    "raw_best",
-    "norm_best",
-    "episodes",
-    "normalizer",
-    "protocol",
-    "pretrained",
-    "dataset_sha256",
-    "git_sha",
-]
+KEY = scores.RUN_KEY[:-1]  # a cell of the grid: every seed of one (task, dataset, algorithm)
 NOT_RECORDED = "not recorded"
 NORMALISERS = {scores.ATARI_GAMER: "100 = the DT paper's gamer score", scores.D4RL: "100 = D4RL's expert score"}
 BEST_NOTE = (
@@ -51,7 +35,7 @@ def load_scores(path: Path = paths.SCORES) -> pd.DataFrame:
     if not Path(path).exists():
         raise BenchmarkError(f"{path}: not found; the aggregate stage writes it")
     frame = pd.read_csv(path, dtype={"pretrained": str, "protocol": str, "git_sha": str})
-    missing = [column for column in REQUIRED if column not in frame.columns]
+    missing = [column for column in scores.COLUMNS if column not in frame.columns]
     if missing:
         raise BenchmarkError(f"{path}: missing column {missing[0]!r}")
     if frame.empty:

@@ -1,4 +1,5 @@
-"""d3rlpy baseline checkpoints load with weights_only=True whatever the environment says, and a
+"""d3rlpy baseline checkpoints load with weights_only=True whatever the environment says; every
+checkpoint file is checked against the sha256 in the run's manifest before it is loaded, and a
 bad checkpoint is one line naming the file."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 import torch
 from conftest import dataset_folder, write_random_dataset
 
-from benchmark import config, io, paths, training
+from benchmark import algorithms, config, datasets, io, paths, training
 from benchmark.errors import BenchmarkError
 
 
@@ -26,7 +27,7 @@ class _RunsCode:
 def trained(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[dict[str, Any], Path]:
     spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
     spec["training"].update(steps=2, eval_every=2)
-    write_random_dataset(dataset_folder(spec["dataset"]), "mujoco")
+    write_random_dataset(dataset_folder(spec["dataset"]), "mujoco", name="mixed")
     training.train(spec)
     manifest = io.read_json(paths.checkpoint_dir(spec["run"]) / "checkpoints.json")
     return spec, Path(manifest["checkpoints"][-1]["path"])
@@ -34,6 +35,12 @@ def trained(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[dict[str, Any],
 
 def _load(spec: dict[str, Any], path: Path) -> Any:
     return training.load_checkpoint(spec, path, training.environment_spec(spec))
+
+
+def _load_unverified(spec: dict[str, Any], path: Path) -> Any:
+    """The class's own load, past the manifest's hashes: what torch.load itself lets through."""
+    cls = algorithms.get(spec["key"]["algorithm"])
+    return cls.load(path, training.environment_spec(spec), spec["hyperparameters"], training.budget_of(spec), 0)
 
 
 def test_a_checkpoint_that_would_run_code_is_refused_even_when_torch_is_told_not_to_check(
@@ -44,19 +51,43 @@ def test_a_checkpoint_that_would_run_code_is_refused_even_when_torch_is_told_not
     torch.save({"policy": _RunsCode()}, path)
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     with pytest.raises(BenchmarkError, match=f"{path}: not a loadable checkpoint of this run") as raised:
-        _load(spec, path)
+        _load_unverified(spec, path)
     assert "\n" not in str(raised.value)
     assert not (in_tmp / "ran").exists()
 
 
+def _flip_last_byte(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
 @pytest.mark.parametrize(
-    "damage",
-    [lambda p: p.write_bytes(b""), lambda p: p.write_bytes(p.read_bytes()[:100]), lambda p: p.unlink()],
-    ids=["empty", "truncated", "missing"],
+    ("damage", "expected"),
+    [
+        (lambda p: p.write_bytes(b""), "{path}: sha256 "),
+        (lambda p: p.write_bytes(p.read_bytes()[:100]), "{path}: sha256 "),
+        (_flip_last_byte, "{path}: sha256 "),
+        (lambda p: _flip_last_byte(p.with_suffix(".json")), "{json}: sha256 "),
+        (lambda p: p.unlink(), "{path}: checkpoint file missing"),
+    ],
+    ids=["empty", "truncated", "flipped-byte", "flipped-config-byte", "missing"],
 )
-def test_a_damaged_checkpoint_is_one_line_naming_the_file(trained: tuple[dict[str, Any], Path], damage) -> None:
+def test_a_damaged_checkpoint_is_one_line_naming_the_file(
+    trained: tuple[dict[str, Any], Path], damage, expected: str
+) -> None:
     spec, path = trained
+    assert _load_unverified(spec, path).algo is not None
     damage(path)
-    with pytest.raises(BenchmarkError, match=f"{path}: not a loadable checkpoint") as raised:
+    with pytest.raises(BenchmarkError) as raised:
         _load(spec, path)
-    assert "\n" not in str(raised.value)
+    message = str(raised.value)
+    assert message.startswith(expected.format(path=path, json=path.with_suffix(".json"))), message
+    assert "\n" not in message
+
+
+def test_the_manifest_records_a_sha256_of_every_checkpoint_file(trained: tuple[dict[str, Any], Path]) -> None:
+    spec, path = trained
+    manifest = io.read_json(paths.checkpoint_dir(spec["run"]) / "checkpoints.json")
+    recorded = manifest["checkpoints"][-1]["sha256"]
+    assert recorded == {f.name: datasets.sha256(f) for f in (path, path.with_suffix(".json"))}

@@ -1,8 +1,9 @@
 """The batched evaluation path gives what d3rlpy's one-episode-at-a-time path gives.
 
 `DecisionTransformerPolicy` re-implements d3rlpy's `StatefulTransformerWrapper` for a batch of
-episodes, and `run_episodes` steps a pool of envs side by side; these tests pin both to the
-unbatched reference on synthetic histories (fast and exact; the DTs are tiny, fitted 3 steps).
+episodes, embedding each observation once, and `run_episodes` steps a pool of envs side by side;
+these tests pin both to the unbatched reference on synthetic histories and real Breakout episodes
+(fast and exact; the DTs are tiny, fitted 3 steps).
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ def _trained_dt(spec: EnvSpec, hyperparameters: Any, data: OfflineDataset, tmp: 
     baseline = DecisionTransformer(spec, dataclasses.asdict(hyperparameters), budget, seed=0)
     baseline.fit(data, baseline.budget, tmp, lambda step, algo: None)
     return baseline
+
+
+def _trained_atari_dt(tmp: Path) -> Any:
+    """A tiny discrete DT on random 84x84 frames (4-frame stacks, 4 actions)."""
+    rng = np.random.default_rng(0)
+    data = _dataset(rng.integers(0, 256, size=(40, 84, 84), dtype=np.uint8), rng.integers(0, 4, 40), 10)
+    spec = EnvSpec("atari", "breakout", (4, 84, 84), discrete=True, action_size=4)
+    hp = AtariHyperparameters(context_size=CONTEXT, num_layers=1, num_heads=1, embed_size=16)
+    return _trained_dt(spec, hp, data, tmp)
 
 
 def _drive(
@@ -122,13 +132,9 @@ class _RowsRng:
 def test_discrete_dt_samples_from_d3rlpy_distribution(tmp_path: Path) -> None:
     """Batched discrete DT samples from the same softmax(logits) d3rlpy's wrapper would, for the
     same pixel histories (actions are scripted so both sides condition on the same ones)."""
-    rng = np.random.default_rng(0)
-    data = _dataset(rng.integers(0, 256, size=(40, 84, 84), dtype=np.uint8), rng.integers(0, 4, 40), 10)
-    spec = EnvSpec("atari", "breakout", (4, 84, 84), discrete=True, action_size=4)
-    hp = AtariHyperparameters(context_size=CONTEXT, num_layers=1, num_heads=1, embed_size=16)
-    baseline = _trained_dt(spec, hp, data, tmp_path)
+    baseline = _trained_atari_dt(tmp_path)
     observations, rewards = _synthetic_episodes((4, 84, 84), seed=1)
-    scripts = [rng.integers(0, 4, n) for n in LENGTHS]
+    scripts = [np.random.default_rng(2).integers(0, 4, n) for n in LENGTHS]
     target = 90.0
 
     baseline.algo.impl.modules.set_train()  # as fit (or a fresh load) leaves it
@@ -154,14 +160,79 @@ def test_discrete_dt_samples_from_d3rlpy_distribution(tmp_path: Path) -> None:
         np.testing.assert_allclose(ours[i], np.stack(recorder.seen), atol=1e-5, err_msg=f"episode {i}")
 
 
+class _SeededSampler:
+    """Draws from softmax(logits) with a numpy Generator, as the batched policy does; given to
+    d3rlpy's wrappers, it makes both sides draw from one seeded stream in the same order."""
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, logits: np.ndarray) -> int:  # d3rlpy's TransformerActionSampler
+        p = torch.softmax(torch.as_tensor(logits), dim=-1).numpy().astype(np.float64)
+        return int(self.rng.choice(len(p), p=p / p.sum()))
+
+
+def test_discrete_dt_draws_the_actions_d3rlpy_wrapper_draws(tmp_path: Path) -> None:
+    """Sampling seeded alike, the batched policy and d3rlpy's wrappers (one per episode, each
+    conditioned on the actions it drew) choose the same action at every step of every episode."""
+    baseline = _trained_atari_dt(tmp_path)
+    observations, rewards = _synthetic_episodes((4, 84, 84), seed=2)
+    policy = baseline.policy()
+    policy.reset(len(LENGTHS), 90.0)
+    policy.rng = np.random.default_rng(5)
+    ours = _drive(policy.act, observations, rewards)
+
+    sampler = _SeededSampler(5)
+    wrappers = [baseline.algo.as_stateful_wrapper(target_return=90.0, action_sampler=sampler) for _ in LENGTHS]
+
+    def act(obs: np.ndarray, last: np.ndarray, ids: np.ndarray) -> list[Any]:
+        return [wrappers[i].predict(o, float(r)) for o, r, i in zip(obs, last, ids, strict=True)]
+
+    theirs = _drive(act, observations, rewards)
+    assert [[int(a) for a in episode] for episode in ours] == theirs
+    assert len({a for episode in theirs for a in episode}) > 1, "every draw the same action: a weak check"
+
+
+def test_discrete_dt_evaluation_plays_the_episodes_d3rlpy_wrapper_plays(tmp_path: Path) -> None:
+    """On real Breakout, `run_episodes` with the batched policy and d3rlpy's wrapper stepping the
+    same seeded envs, sampling seeded alike, execute the same actions: same returns and lengths."""
+    baseline = _trained_atari_dt(tmp_path)
+    protocol = protocol_for("atari", {"max_episode_frames": 400})
+    episodes, seed = 2, 3
+    pool: list[RecordActions] = []
+
+    def make() -> gym.Env:
+        pool.append(RecordActions(make_env("atari", "breakout", protocol)))
+        return pool[-1]
+
+    policy = baseline.policy()
+    policy.rng = np.random.default_rng(5)
+    returns, lengths = run_episodes(policy, make, episodes, seed, target_return=90.0)
+
+    sampler = _SeededSampler(5)
+    wrappers = [baseline.algo.as_stateful_wrapper(target_return=90.0, action_sampler=sampler) for _ in range(episodes)]
+    reference = [RecordActions(make_env("atari", "breakout", protocol)) for _ in range(episodes)]
+    observations = [env.reset(seed=seed + i)[0] for i, env in enumerate(reference)]
+    their_returns, their_lengths, last = np.zeros(episodes), np.zeros(episodes, np.int64), np.zeros(episodes)
+    live = np.ones(episodes, dtype=bool)
+    while live.any():  # every live episode's action first, then the steps: run_episodes' order of draws
+        actions = {i: wrappers[i].predict(observations[i], float(last[i])) for i in np.flatnonzero(live)}
+        for i, action in actions.items():
+            observations[i], last[i], terminated, truncated, _ = reference[i].step(action)
+            their_returns[i] += last[i]
+            their_lengths[i] += 1
+            live[i] = not (terminated or truncated)
+    for i in range(episodes):
+        assert pool[i].actions == reference[i].actions, f"episode {i}"
+    np.testing.assert_array_equal(returns, their_returns)
+    np.testing.assert_array_equal(lengths, their_lengths)
+    assert lengths.min() > CONTEXT
+
+
 def test_discrete_dt_conditions_on_the_actions_the_envs_executed(tmp_path: Path) -> None:
     """With the evaluation epsilon at 1 every chosen action is replaced: before each step, every
     action token of an episode's history is the action its env executed at that step."""
-    rng = np.random.default_rng(0)
-    data = _dataset(rng.integers(0, 256, size=(40, 84, 84), dtype=np.uint8), rng.integers(0, 4, 40), 10)
-    spec = EnvSpec("atari", "breakout", (4, 84, 84), discrete=True, action_size=4)
-    hp = AtariHyperparameters(context_size=CONTEXT, num_layers=1, num_heads=1, embed_size=16)
-    policy = _trained_dt(spec, hp, data, tmp_path).policy()
+    policy = _trained_atari_dt(tmp_path).policy()
     protocol = protocol_for("atari", {"max_episode_frames": 400})
     pool: list[RecordActions] = []
     checked = 0
@@ -175,7 +246,8 @@ def test_discrete_dt_conditions_on_the_actions_the_envs_executed(tmp_path: Path)
     def checked_act(observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
         nonlocal checked
         for env_id in env_ids:
-            history = [int(a) for a in policy.histories[env_id].actions]
+            steps = int(policy.masks[env_id].sum())  # the episode's steps in the window (the rest: padding)
+            history = [int(a) for a in policy.actions[env_id, CONTEXT - steps :, 0]] if steps else []
             ran = pool[env_id].actions
             assert history == ran[len(ran) - len(history) :], f"env {env_id}, step {len(ran)}"
             checked += len(history)
@@ -185,7 +257,7 @@ def test_discrete_dt_conditions_on_the_actions_the_envs_executed(tmp_path: Path)
     run_episodes(policy, make, episodes=2, seed=0, target_return=90.0, epsilon=1.0)
     assert checked > 100 and all(len(env.actions) > CONTEXT for env in pool)
     for env_id, env in enumerate(pool):  # and after the last step
-        assert [int(a) for a in policy.histories[env_id].actions] == env.actions[-CONTEXT:]
+        assert [int(a) for a in policy.actions[env_id, :, 0]] == env.actions[-CONTEXT:]
 
 
 class _LinearPolicy:

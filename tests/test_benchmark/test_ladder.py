@@ -228,7 +228,7 @@ def test_the_behaviour_is_a_row_and_a_line_where_recorded(
 def test_training_records_the_datas_behaviour(smoke_config: dict[str, Any], in_tmp: Path) -> None:
     spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
     folder = dataset_folder(spec["dataset"])
-    data = write_random_dataset(folder, "mujoco")
+    data = write_random_dataset(folder, "mujoco", name="mixed")
     card = io.read_json(folder / "dataset.json")  # what a generator adds; not covered by the hashes
     io.write_json(folder / "dataset.json", card | {"behaviour": "made-up policy", "behaviour_normalized_return": 7.5})
     training.train(spec)

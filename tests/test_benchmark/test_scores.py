@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from benchmark import aggregate, envs, scores
+from benchmark.errors import BenchmarkError
 
 
 @pytest.mark.parametrize(
@@ -31,7 +32,7 @@ def test_every_env_of_the_catalogue_has_a_normalizer() -> None:
 
 
 def _metrics(seed: int) -> dict:
-    row = dict.fromkeys(aggregate.COLUMNS, 0)
+    row = dict.fromkeys(scores.COLUMNS, 0)
     return {**row, "suite": "atari", "env": "pong", "dataset": "mixed", "algorithm": "bc", "seed": seed}
 
 
@@ -46,6 +47,6 @@ def test_aggregate_rebuilds_one_row_per_run_and_rejects_duplicates(tmp_path: Pat
     aggregate.collect(files, out)  # again: still one row per run
     table = pd.read_csv(out)
     assert list(table["seed"]) == [0, 1]
-    assert list(table.columns) == aggregate.COLUMNS
-    with pytest.raises(ValueError, match="two metrics files"):
+    assert list(table.columns) == scores.COLUMNS
+    with pytest.raises(BenchmarkError, match=r"m1\.json: the same run as .*m1\.json"):
         aggregate.collect([*files, files[0]], out)

@@ -22,7 +22,7 @@ from more3s import features
 
 def _run(workdir: Path, spec: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     os.chdir(workdir)
-    write_random_dataset(dataset_folder(spec["dataset"]), spec["key"]["suite"])
+    write_random_dataset(dataset_folder(spec["dataset"]), spec["key"]["suite"], name=spec["dataset"]["name"])
     training.train(spec)
     evaluation.evaluate(spec["run"])
     metrics = scores.score_run(spec["run"])

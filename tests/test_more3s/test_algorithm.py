@@ -83,6 +83,21 @@ def test_the_text_of_each_step_names_the_action_the_env_executed(in_tmp: Path) -
         assert fed[env_id] == [None, *env.actions[:-1]], f"env {env_id}"
 
 
+@pytest.mark.parametrize("suite", ["atari", "mujoco"])
+def test_live_features_train_to_the_cached_numbers(in_tmp: Path, suite: str, one_thread: None) -> None:
+    """`features: live` encodes each batch during training instead of reading the cache: the same
+    fp16 rows, so the same losses and the same weights."""
+    random_dataset(suite, episodes=2, length=16)
+    logs, weights = [], []
+    for storage in ("cache", "live"):
+        algorithm, _ = trained("more3s", suite, steps=4, features=storage)
+        logs.append(pd.read_csv(Path("logs") / "more3s" / "train_log.csv"))
+        weights.append({k: v.clone() for k, v in algorithm.model.state_dict().items()})
+    pd.testing.assert_frame_equal(logs[0].drop(columns="wall_s"), logs[1].drop(columns="wall_s"))
+    for name, value in weights[0].items():
+        np.testing.assert_array_equal(value.numpy(), weights[1][name].numpy(), err_msg=name)
+
+
 def test_a_checkpoint_reloads_to_the_same_policy_and_records_what_was_pretrained(in_tmp: Path) -> None:
     random_dataset("mujoco", episodes=2, length=20)
     algorithm, hp = trained("more3s-rtg-token", suite="mujoco", steps=4)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from more3s_helpers import random_dataset, spec_of
+from more3s_helpers import lxmert_forward, random_dataset, spec_of
 
 from benchmark import envs
 from more3s import features, prompts
@@ -21,7 +20,7 @@ def test_cached_features_equal_on_the_fly_encoding(in_tmp: Path, suite: str) -> 
     data = random_dataset(suite, episodes=2, length=20)
     spec = spec_of(suite=suite)
     card = features.build(spec)
-    cached = features.load(spec.folder, data.sha256)
+    cached = features.load(spec.folder, data)
     assert cached.encoded.dtype == np.float16 and cached.encoded.shape == (40, 56, 384)
     assert card["pretrained"]["lxmert"] == "no" and card["pretrained"]["text"].startswith("all-MiniLM-L6-v2")
     # on the fly: a freshly built encoder (seeded, so the same weights) on the raw frames and texts
@@ -29,14 +28,6 @@ def test_cached_features_equal_on_the_fly_encoding(in_tmp: Path, suite: str) -> 
     ids, masks = prompts.tokenize([cached.texts[i] for i in cached.text_index[10:20]])
     live = encoder.encode(features.frames_of(spec)(data.observations[10:20]), ids, masks).numpy()
     np.testing.assert_allclose(cached.encoded[10:20].astype(np.float32), live, rtol=1e-2, atol=1e-2)
-
-
-@pytest.fixture
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the suite's setting (torch_threads: 1), under which no bit may change
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_the_language_layers_run_once_per_distinct_text_and_change_no_bit(one_thread: None) -> None:
@@ -47,15 +38,7 @@ def test_the_language_layers_run_once_per_distinct_text_and_change_no_bit(one_th
     expected = []
     for order in batches:  # LxmertModel's own forward pass, nothing cached
         ids, masks = prompts.tokenize([texts[i] for i in order])
-        features_, boxes = encoder.regions(frames)
-        with torch.no_grad():
-            out = encoder.model(
-                input_ids=torch.as_tensor(ids),
-                attention_mask=torch.as_tensor(masks),
-                visual_feats=torch.as_tensor(features_),
-                visual_pos=torch.as_tensor(boxes),
-            )
-        expected.append(torch.cat([out.language_output, out.vision_output], dim=1))
+        expected.append(lxmert_forward(encoder, frames, ids, masks))
     language_rows: list[int] = []
     encoder.model.encoder.layer[0].register_forward_hook(lambda _, inputs, __: language_rows.append(len(inputs[0])))
     for order, reference in zip(batches, expected, strict=True):
@@ -84,7 +67,7 @@ def test_modalities_blank_the_text_or_the_image(in_tmp: Path) -> None:
     assert set(image_only) == {prompts.BLANK}
     spec = spec_of(modality="text")
     features.build(spec)
-    cached = features.load(spec.folder, data.sha256)
+    cached = features.load(spec.folder, data)
     same_text = cached.text_index == cached.text_index[1]
     rows = np.flatnonzero(same_text)
     assert len(rows) >= 2  # different frames, same text -> the same encoding when regions are zeroed
@@ -118,5 +101,44 @@ def test_a_cache_from_another_dataset_is_refused(in_tmp: Path) -> None:
     random_dataset(episodes=1, length=8)
     spec = spec_of()
     features.build(spec)
+    other = random_dataset(episodes=1, length=8, seed=1)  # the dataset changed after the cache was made
     with pytest.raises(features.BenchmarkError, match="rerun the features stage"):
-        features.load(spec.folder, "0" * 64)
+        features.load(spec.folder, other)
+
+
+def test_a_damaged_cache_is_refused_naming_the_file(in_tmp: Path) -> None:
+    data = random_dataset(episodes=1, length=8)
+    spec = spec_of()
+    features.build(spec)
+    path = spec.folder / "features.npy"
+    raw = bytearray(path.read_bytes())
+    raw[-3] ^= 0xFF  # one flipped byte in the last row's outputs
+    path.write_bytes(bytes(raw))
+    with pytest.raises(features.BenchmarkError, match=r"features\.npy: sha256 .* does not match"):
+        features.load(spec.folder, data)
+
+
+@pytest.mark.parametrize("suite", ["atari", "mujoco"])
+def test_live_features_are_the_cached_rows(in_tmp: Path, suite: str, one_thread: None) -> None:
+    data = random_dataset(suite, episodes=2, length=12)
+    cached_spec, live_spec = spec_of(suite=suite), spec_of(suite=suite, features="live")
+    assert live_spec.folder != cached_spec.folder and cached_spec.id == spec_of(suite=suite, features="cache").id
+    features.build(cached_spec)
+    if live_spec.frames is not None:
+        assert suite == "mujoco"
+        features.build_frames(live_spec.frames)
+    card = features.build(live_spec)
+    assert not (live_spec.folder / "features.npy").exists() and "bytes" not in card
+    cached, live = features.load(cached_spec.folder, data), features.load(live_spec.folder, data)
+    index = np.array([3, 17, 3, 0, 23, 11])  # repeats, as overlapping windows have
+    rows = live.rows(index)
+    assert rows.dtype == np.float16 and rows.shape == (6, *cached.shape[1:])
+    np.testing.assert_array_equal(rows, cached.rows(index))
+
+
+def test_live_features_need_their_frames_store(in_tmp: Path) -> None:
+    data = random_dataset("mujoco", episodes=1, length=8)
+    spec = spec_of(suite="mujoco", features="live")
+    features.build(spec)
+    with pytest.raises(features.BenchmarkError, match=r"frames\.json: missing"):
+        features.load(spec.folder, data)

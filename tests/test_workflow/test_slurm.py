@@ -17,7 +17,7 @@ from conftest import REPO, SMOKE_WORKDIR, copy_project, snakemake
 from benchmark import config, io
 
 SCRIPT = REPO / "workflow" / "scripts" / "slurm-single-node.sh"
-SLURM_PROFILE = ["--workflow-profile", "workflow/profiles/slurm"]
+SLURM_PROFILE = ["--workflow-profile", "profiles/slurm"]
 TIMING = ["train_wall_s", "eval_wall_s", "wall_s"]  # the only columns allowed to differ between two runs
 SLURM_RUN_TIMEOUT_S = 1800  # the smoke preset took 13 min through SLURM on 2 busy cores; a hang fails
 GPU_RULES = {"train", "features"}  # the jobs that put their networks on the device they are given
@@ -37,14 +37,14 @@ def planned_resources(dry_run: str) -> list[tuple[str, dict[str, str]]]:
 def test_workflow_profiles_keep_the_default_profile_settings(name: str) -> None:
     """An explicit --workflow-profile replaces profiles/default: resuming after kill -9 must still work."""
     default = profile("profiles/default")
-    assert {key: profile(f"workflow/profiles/{name}").get(key) for key in default} == default
+    assert {key: profile(f"profiles/{name}").get(key) for key in default} == default
 
 
 def test_paper_preset_plans_on_slurm_with_a_gpu_per_training_job() -> None:
     result = snakemake("-n", *SLURM_PROFILE, "all", "--configfile", "config/paper.yaml")
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = planned_resources(result.stdout)
-    partition = profile("workflow/profiles/slurm")["default-resources"]["slurm_partition"]
+    partition = profile("profiles/slurm")["default-resources"]["slurm_partition"]
     assert sum(rule == "train" for rule, _ in jobs) == len(config.grid(config.load(REPO / "config" / "paper.yaml")))
     for rule, resources in jobs:
         assert resources.get("gpu") == ("1" if rule in GPU_RULES else None), (rule, resources)
@@ -71,7 +71,7 @@ def test_the_cluster_script_says_in_one_line_why_it_cannot_start() -> None:
 @pytest.fixture(scope="session")
 def slurm_cluster() -> Iterator[None]:
     """This machine as a one-node SLURM cluster, partition named as in the SLURM profile (skip where impossible)."""
-    partition = profile("workflow/profiles/slurm")["default-resources"]["slurm_partition"]
+    partition = profile("profiles/slurm")["default-resources"]["slurm_partition"]
     try:
         started = subprocess.run([SCRIPT, "start", partition], capture_output=True, text=True, timeout=600)
         if started.returncode == 2:  # not root, no apt-get, or a real cluster's configuration

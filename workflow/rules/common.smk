@@ -1,5 +1,6 @@
 # Config validation and grid expansion: the only place that turns a preset into jobs.
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -8,16 +9,13 @@ from snakemake.utils import min_version, validate
 
 from benchmark import config as presets
 from benchmark import paths
+from benchmark import plan as capacity
 from benchmark.datasets import CARD, FIELDS
 
 min_version("9.0")
 
-# A bad preset stops here, before any job, with one line naming the key and what is allowed.
-try:
-    presets.validate(config)
-except presets.BenchmarkError as error:
-    sys.exit(f"error: {error}")
-validate(config, "../schemas/config.schema.yaml")  # also fills the schema's defaults
+# The preset was checked by the Snakefile, before its workdir (benchmark.config.check_workflow_config).
+validate(config, "../schemas/config.schema.yaml")  # fills the schema's defaults
 
 envvars:
     "PATH",
@@ -53,7 +51,7 @@ def dataset_spec_json(wildcards):
 
 
 def gpu_resources() -> dict[str, int]:
-    """Resources of a job that trains a network (`resources: ..., **gpu_resources()`): `gpu=N` when the
+    """Resources of a job that runs a network (`resources: ..., **gpu_resources()`): `gpu=N` when the
     preset asks for GPUs. The SLURM executor requests them (--gpus=N) and SLURM picks the device
     (CUDA_VISIBLE_DEVICES, read by benchmark.device); locally `--resources gpu=K` caps such jobs."""
     gpus = config["gpus_per_job"]
@@ -73,6 +71,22 @@ def features_inputs(wildcards):
     """The features card a run waits for ([] for algorithms without a cached encoder)."""
     spec = presets.features_spec(config, run_key(wildcards))
     return [str(spec.folder / "features.json")] if spec else []
+
+
+# The frames stores that live features read (MuJoCo, `features: live`), by folder.
+FRAMES = presets.frames_grid(config)
+
+
+def frames_inputs(wildcards):
+    """The frames card a live features folder waits for ([] for caches, Atari and text-only)."""
+    folder = paths.features_dir(wildcards.suite, wildcards.env, wildcards.dataset, wildcards.features)
+    frames = FEATURES[str(folder)].frames
+    return [str(frames.folder / "frames.json")] if frames else []
+
+
+def frames_spec_json(wildcards):
+    folder = paths.frames_dir(wildcards.suite, wildcards.env, wildcards.dataset, wildcards.frames)
+    return json.dumps(dataclasses.asdict(FRAMES[str(folder)]), separators=(",", ":"))
 
 
 def features_spec_json(wildcards):
@@ -96,3 +110,25 @@ def report_outputs():
         caption = f"../report/{path.parent.name}/{path.stem}.rst"
         outputs.append(report(str(path), caption=caption, category=category) if category else str(path))
     return outputs
+
+
+@functools.cache
+def capacity_plan():
+    """The preset's capacity plan (benchmark.plan), made once, when the first job asks for it."""
+    return capacity.make(config)
+
+
+def _job_name(stage, wildcards):
+    """A job's name in the plan, from its rule's wildcards."""
+    if stage == "dataset":
+        return f"{wildcards.suite}/{wildcards.env}/{wildcards.dataset}"
+    if stage == "features":
+        return str(paths.features_dir(wildcards.suite, wildcards.env, wildcards.dataset, wildcards.features))
+    if stage == "frames":
+        return str(paths.frames_dir(wildcards.suite, wildcards.env, wildcards.dataset, wildcards.frames))
+    return RUN.format(**wildcards)
+
+
+def planned(stage, resource):
+    """A rule's `mem_mb` or `runtime` (minutes) from the capacity plan, with its safety headroom."""
+    return lambda wildcards: capacity_plan().resources(stage, _job_name(stage, wildcards))[resource]

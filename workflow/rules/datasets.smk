@@ -70,8 +70,8 @@ rule dataset:
         "results/benchmarks/datasets/{suite}/{env}/{dataset}.tsv"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=planned("dataset", "mem_mb"),
+        runtime=planned("dataset", "runtime"),
     conda:
         "../../environment.yml"
     shell:

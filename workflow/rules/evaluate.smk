@@ -15,8 +15,9 @@ rule evaluate:
         f"results/benchmarks/evaluate/{RUN}.tsv"
     threads: config.get("torch_threads", 1)
     resources:
-        mem_mb=4000,
-        runtime=120,
+        mem_mb=planned("evaluate", "mem_mb"),
+        runtime=planned("evaluate", "runtime"),
+        **gpu_resources(),  # sequence models and MORE-3S's live encoder run on it
     conda:
         "../../environment.yml"
     shell:

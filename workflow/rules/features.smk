@@ -1,10 +1,36 @@
 # MORE-3S's frozen encoder, run once per dataset (and per encoder input setting): every seed and
 # ablation that encodes alike reads the same fp16 cache, and training never runs the encoder.
+# With `features: live` the folder keeps the encoder and texts only; MuJoCo frames are drawn once
+# per dataset and render protocol (rule frames) and encoded during training.
+
+
+rule frames:
+    input:
+        card=str(paths.dataset_dir() / CARD),
+    output:
+        card=str(paths.frames_dir("{suite}", "{env}", "{dataset}") / "frames.json"),
+    params:
+        spec=frames_spec_json,
+    log:
+        "results/logs/frames/{suite}/{env}/{dataset}/{frames}.log",
+    benchmark:
+        "results/benchmarks/frames/{suite}/{env}/{dataset}/{frames}.tsv"
+    wildcard_constraints:
+        suite="mujoco",
+        frames=r"mujoco-render-v[0-9]+-[0-9]+-[0-9a-f]{10}",
+    resources:
+        mem_mb=planned("frames", "mem_mb"),
+        runtime=planned("frames", "runtime"),
+    conda:
+        "../../environment.yml"
+    shell:
+        "python -m benchmark frames --spec {params.spec:q} > {log} 2>&1"
 
 
 rule features:
     input:
         card=str(paths.dataset_dir() / CARD),
+        frames=frames_inputs,
     output:
         card=str(paths.features_dir("{suite}", "{env}", "{dataset}") / "features.json"),
     params:
@@ -17,8 +43,8 @@ rule features:
         features=r"[a-z\-]+-[0-9a-f]{10}",
     threads: config.get("torch_threads", 1)
     resources:
-        mem_mb=6000,
-        runtime=240,
+        mem_mb=planned("features", "mem_mb"),
+        runtime=planned("features", "runtime"),
         **gpu_resources(),
     conda:
         "../../environment.yml"

@@ -17,8 +17,8 @@ rule train:
         f"results/benchmarks/train/{RUN}.tsv"
     threads: config.get("torch_threads", 1)
     resources:
-        mem_mb=6000,
-        runtime=240,
+        mem_mb=planned("train", "mem_mb"),
+        runtime=planned("train", "runtime"),
         **gpu_resources(),
     conda:
         "../../environment.yml"

@@ -1,0 +1,119 @@
+"""The capacity plan: arithmetic on a preset's grid and the measured per-unit costs."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO
+
+from benchmark import config, plan
+from benchmark.errors import BenchmarkError
+
+
+@pytest.fixture(scope="module")
+def paper() -> dict:
+    return config.load(REPO / "config" / "paper.yaml")
+
+
+def more3s_disk_tb(preset: dict) -> float:
+    stages = plan.make(preset).stages()
+    return sum(stages.get(stage, {}).get("disk_gb", 0.0) for stage in ("frames", "features")) / 1000
+
+
+def test_the_default_plan_prices_the_reference_run_it_was_measured_on() -> None:
+    """Training seconds per job, planned from the per-unit table, against what each training job of
+    the committed reference run took (results/benchmarks/train): the table and the arithmetic agree."""
+    planned = plan.make(config.load(REPO / "config" / "config.yaml"))
+    measured = {}
+    for tsv in (REPO / "results" / "benchmarks" / "train").rglob("seed*.tsv"):
+        run = str(tsv.relative_to(REPO / "results" / "benchmarks" / "train").with_suffix(""))
+        measured[run] = float(pd.read_csv(tsv, sep="\t")["s"].iloc[0])
+    jobs = {job.name: job.cpu_s for job in planned.jobs if job.stage == "train"}
+    assert set(jobs) == set(measured)  # the same grid
+    ratio = sum(jobs.values()) / sum(measured.values())
+    assert 0.6 < ratio < 1.1, ratio  # the job's wall also holds set-up and checkpoints, the plan steps only
+
+
+def test_paper_features_fit_the_budget_live_and_would_not_as_caches(paper: dict) -> None:
+    assert all(
+        overrides[suite]["features"] == "live"
+        for name, overrides in paper["algorithms"].items()
+        if name.startswith("more3s")
+        for suite in ("atari", "mujoco")
+    )
+    assert more3s_disk_tb(paper) <= 1.0
+    cached = copy.deepcopy(paper)
+    for name in cached["algorithms"]:
+        if name.startswith("more3s"):
+            cached["algorithms"][name] = {}
+    # the issue's arithmetic: 56 x 768 fp16 = 86 kB a pair, ~12M pairs, 6 distinct caches a dataset
+    assert more3s_disk_tb(cached) > 5.0
+
+
+def test_a_cache_is_86_kB_a_pair_at_the_paper_width(paper: dict) -> None:
+    cached = copy.deepcopy(paper)
+    cached["algorithms"] = {"more3s": {}}
+    jobs = [job for job in plan.make(cached).jobs if job.stage == "features"]
+    breakout = next(job for job in jobs if "/breakout/" in job.name)
+    per_pair = (breakout.disk_bytes - 4 * plan.encoder_parameters(_paper_encoder())) / 500_000
+    assert per_pair == 56 * 768 * 2
+
+
+def _paper_encoder() -> dict:
+    return {
+        "encoder_hidden_size": 768,
+        "encoder_language_layers": 9,
+        "encoder_visual_layers": 5,
+        "encoder_cross_layers": 5,
+    }
+
+
+def test_live_encoding_moves_cost_from_disk_to_gpu_hours(paper: dict) -> None:
+    live = plan.make(paper).stages()["train"]["gpu_h"]
+    cached = copy.deepcopy(paper)
+    for name in cached["algorithms"]:
+        if name.startswith("more3s"):
+            cached["algorithms"][name] = {}
+    assert plan.make(cached).stages()["train"]["gpu_h"] < live / 5
+
+
+def test_rule_resources_are_the_plan_with_headroom(paper: dict) -> None:
+    planned = plan.make(paper)
+    job = next(j for j in planned.jobs if j.stage == "train" and j.name.endswith("hopper/medium/more3s/seed123"))
+    resources = planned.resources("train", job.name)
+    assert resources["runtime"] >= job.gpu_s / 60 * plan.SAFETY
+    assert resources["mem_mb"] >= job.mem_mb * plan.SAFETY
+    assert planned.resources("train", "not/a/run/in/the/grid") == planned.resources(
+        "train", max((j for j in planned.jobs if j.stage == "train"), key=lambda j: j.cpu_s + j.gpu_s).name
+    )
+
+
+def test_every_measured_cost_names_its_command() -> None:
+    for key, measured in plan.MEASURED.items():
+        assert measured.value > 0 and measured.unit and measured.command, key
+
+
+def test_a_dataset_of_unknown_size_is_one_line_naming_its_key(paper: dict) -> None:
+    odd = copy.deepcopy(paper)
+    odd["suites"]["mujoco"]["datasets"]["random-v9"] = {"source": "d4rl", "path": "d4rl/x.hdf5"}
+    with pytest.raises(BenchmarkError, match=r"suites\.mujoco\.datasets\.random-v9"):
+        plan.make(odd)
+
+
+def test_the_cli_prints_the_plan_from_a_file_or_from_json(tmp_path: Path) -> None:
+    run = [sys.executable, "-m", "benchmark", "plan"]
+    from_file, from_json = tmp_path / "file.md", tmp_path / "json.md"
+    printed = subprocess.run(
+        [*run, "config/smoke.yaml", "--out", str(from_file)], cwd=REPO, capture_output=True, text=True
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "| **total** |" in from_file.read_text() and from_file.read_text() in printed.stdout
+    preset = json.dumps(config.load(REPO / "config" / "smoke.yaml"))
+    subprocess.run([*run, "--config", preset, "--out", str(from_json)], cwd=REPO, capture_output=True, check=True)
+    assert from_json.read_text() == from_file.read_text()
