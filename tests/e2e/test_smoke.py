@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from conftest import SMOKE_WORKDIR
 
-from benchmark import aggregate, datasets, paths
+from benchmark import datasets, paths
+from benchmark.scores import RUN_KEY
 
 
 @pytest.mark.slow
@@ -17,7 +18,7 @@ def test_smoke_preset_survives_kill_9_and_finishes(smoke_run: Path) -> None:
     scores = pd.read_csv(workdir / "results" / "scores.csv")
     algorithms = {"cql", "bc", "dt", "more3s", "more3s-rtg-none"}
     assert len(scores) == 2 * len(algorithms) * 2  # (breakout, hopper) x algorithms x 2 seeds
-    assert not scores.duplicated(aggregate.KEY).any()
+    assert not scores.duplicated(RUN_KEY).any()
     assert set(scores["algorithm"]) == algorithms
     # the truth about weights: baselines train from scratch; MORE-3S's text stream is MiniLM's
     more3s = scores["algorithm"].str.startswith("more3s")

@@ -134,6 +134,7 @@ def test_shared_behaviour_is_one_workflow_job_per_task(smoke_config: dict[str, A
     preset = _with_d4rl_datasets(smoke_config)
     preset["suites"]["mujoco"]["envs"]["walker2d"] = {"target_return": 5000}
     preset["workdir"] = str(tmp_path / "work")
+    preset["allow_external_workdir"] = True  # a temp folder, outside the repository on purpose
     (tmp_path / "preset.yaml").write_text(yaml.safe_dump(preset))
     result = snakemake("-n", "all", "--configfile", str(tmp_path / "preset.yaml"))
     assert result.returncode == 0, result.stderr[-2000:]
