@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from benchmark import algorithms, config, envs
@@ -270,17 +271,17 @@ class Plan:
 
     def resources(self, stage: str, name: str) -> dict[str, int]:
         """`mem_mb` and `runtime` (minutes) of one job, with SAFETY headroom, for its rule."""
-        job = self._index().get((stage, name))
+        job = self.jobs_by_name.get((stage, name))
         if job is None:  # a job outside the preset's grid (a direct target): the stage's largest
             job = max((j for j in self.jobs if j.stage == stage), key=lambda j: j.cpu_s + j.gpu_s)
         minutes = (job.cpu_s + job.gpu_s) / 60  # a GPU job's CPU share (the envs) runs between its GPU calls
         mem_mb = max(1000, int(math.ceil(job.mem_mb * SAFETY / 100) * 100))
         return {"mem_mb": mem_mb, "runtime": max(5, int(minutes * SAFETY) + 1)}
 
-    def _index(self) -> dict[tuple[str, str], Job]:
-        if not hasattr(self, "_jobs_by_name"):
-            self._jobs_by_name = {(j.stage, j.name): j for j in self.jobs}
-        return self._jobs_by_name
+    @cached_property
+    def jobs_by_name(self) -> dict[tuple[str, str], Job]:
+        """(stage, name) -> job: one lookup per rule's resource request (made once the plan is whole)."""
+        return {(j.stage, j.name): j for j in self.jobs}
 
     def markdown(self) -> str:
         unit = f"GPU hours ({GPU.name} at {GPU.efficiency:.0%}: estimates)"
