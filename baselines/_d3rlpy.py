@@ -2,15 +2,14 @@
 
 A baseline module subclasses `D3rlpyBaseline`, declares one hyperparameter dataclass per suite whose
 defaults are the published values (`PUBLISHED`), and builds the d3rlpy config in `make_config`. Everything else —
-seeding, logging into the run folder, checkpoints, batched policies — lives here once.
+seeding, d3rlpy's training loop reporting its losses to the run's train log, saving and loading
+checkpoints, batched policies — lives here once.
 """
 
 from __future__ import annotations
 
 import copy
 import pickle
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,7 +20,7 @@ from d3rlpy.base import LearnableConfigWithShape
 from d3rlpy.torch_utility import map_location
 
 from benchmark import io
-from benchmark.algorithms import BatchPolicy, Budget
+from benchmark.algorithms import BatchPolicy, Budget, TrainLog
 from benchmark.datasets import OfflineDataset
 from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
@@ -33,10 +32,9 @@ class D3rlpyBaseline:
     PUBLISHED: ClassVar[dict[str, Any]]  # suite -> Hyperparameters with the published values
     pretrained: ClassVar[str] = "no"  # d3rlpy baselines train every weight from scratch
 
-    def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int):
+    def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int):
         self.spec = spec
         self.hyperparameters = type(self.default_hyperparameters(spec.suite))(**hyperparameters)
-        self.budget = budget
         self.seed = seed
         self.algo: Any = None
 
@@ -44,7 +42,7 @@ class D3rlpyBaseline:
     def default_hyperparameters(cls, suite: str) -> Any:
         return cls.PUBLISHED[suite]
 
-    def make_config(self, data: OfflineDataset | None) -> Any:
+    def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         """The d3rlpy config (an `...Config` object) for this env, hyperparameters and budget."""
         raise NotImplementedError
 
@@ -52,17 +50,11 @@ class D3rlpyBaseline:
     def frame_stack(self) -> int | None:
         return self.spec.observation_shape[0] if self.spec.suite == "atari" else None
 
-    def fit(
-        self,
-        data: OfflineDataset,
-        budget: Budget,
-        log_dir: Path,
-        on_checkpoint: Callable[[int, Any], None],
-    ) -> None:
+    def fit(self, data: OfflineDataset, budget: Budget, run_dir: Path, log: TrainLog) -> None:
         d3rlpy.seed(self.seed)
-        self.algo = self.make_config(data).create(device=torch_device())
+        self.algo = self.make_config(data, budget).create(device=torch_device())
         dataset = data.to_d3rlpy(self.frame_stack)
-        logger = _RunLogger(log_dir / "train_log.csv", lambda step: on_checkpoint(step, self))
+        reporter = _Reporter(log)
         # d3rlpy's fit trains whole epochs only (n_steps // n_steps_per_epoch of them), so the steps
         # past the last multiple of eval_every are one more fit call, of one shorter epoch. The second
         # call keeps the fitted scalers and the built impl (weights, optimiser and learning-rate
@@ -74,7 +66,7 @@ class D3rlpyBaseline:
                 n_steps_per_epoch=epoch_steps,
                 experiment_name=self.name,
                 with_timestamp=False,
-                logger_adapter=logger,
+                logger_adapter=reporter,
                 show_progress=True,
                 save_interval=1,
             )
@@ -91,10 +83,8 @@ class D3rlpyBaseline:
         return [path, path.with_suffix(".json")]
 
     @classmethod
-    def load(
-        cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int
-    ) -> D3rlpyBaseline:
-        baseline = cls(spec, hyperparameters, budget, seed)
+    def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int) -> D3rlpyBaseline:
+        baseline = cls(spec, hyperparameters, seed)
         config = LearnableConfigWithShape.deserialize(path.with_suffix(".json").read_text())
         baseline.algo = config.create(device=torch_device())
         _load_weights(baseline.algo.impl, path)
@@ -128,40 +118,40 @@ def _segments(budget: Budget) -> list[tuple[int, int]]:
     return segments
 
 
-class _RunLogger:
-    """d3rlpy logger adapter writing the run's train_log.csv (never into the cwd): one row per epoch
-    (= one checkpoint interval), train step, wall time and the mean losses. One log across the fit
-    calls of a run, so it is its own factory; d3rlpy counts steps from 0 in each call."""
+class _Reporter:
+    """d3rlpy logger adapter passing each epoch's mean metrics (an epoch = one checkpoint interval)
+    to the run's train log, which saves the checkpoint; d3rlpy writes nothing (never into the
+    cwd). One across the fit calls of a run, so it is its own factory; d3rlpy counts steps from 0
+    in each call."""
 
-    def __init__(self, csv_path: Path, on_save: Callable[[int], None]):
-        self.csv_path = csv_path
-        self.on_save = on_save
-        self.rows: list[dict[str, float]] = []
-        self.started = time.time()
+    def __init__(self, log: TrainLog):
+        self.log = log
+        self.metrics: dict[str, float] = {}
         self.steps_before = 0  # trained by the earlier fit calls
+        self.step = 0  # the last checkpoint's
+        log.start()  # the algo is built and the data converted: training begins
 
-    def create(self, algo: Any, experiment_name: str, n_steps_per_epoch: int) -> _RunLogger:
+    def create(self, algo: Any, experiment_name: str, n_steps_per_epoch: int) -> _Reporter:
         return self
 
     def write_params(self, params: dict[str, Any]) -> None:
         pass  # the run's config.json and each checkpoint's .json already hold them
 
     def before_write_metric(self, epoch: int, step: int) -> None:
-        self.rows.append({"train_step": self.steps_before + step, "wall_s": round(time.time() - self.started, 2)})
+        self.metrics = {}
 
     def write_metric(self, epoch: int, step: int, name: str, value: float) -> None:
-        self.rows[-1][name] = value
+        self.metrics[name] = value
 
     def after_write_metric(self, epoch: int, step: int) -> None:
-        import pandas as pd
-
-        io.write_csv(self.csv_path, pd.DataFrame(self.rows))
+        pass
 
     def save_model(self, epoch: int, algo: Any) -> None:
-        self.on_save(self.steps_before + epoch)  # d3rlpy passes the call's step count here
+        self.step = self.steps_before + epoch  # d3rlpy passes the call's step count here
+        self.log.checkpoint(self.step, self.metrics)
 
     def close(self) -> None:  # the end of one fit call
-        self.steps_before = int(self.rows[-1]["train_step"])
+        self.steps_before = self.step
 
     def watch_model(self, epoch: int, step: int) -> None:
         pass
@@ -210,7 +200,8 @@ class DecisionTransformerPolicy:
         self.transformer._modules = {**transformer._modules, "_encoder": torch.nn.Identity()}
 
     def reset(self, n_envs: int, target_return: float | None) -> None:
-        assert target_return is not None, "a Decision Transformer needs a target return"
+        if target_return is None:
+            raise BenchmarkError("the Decision Transformer is return-conditioned: the env needs a target_return")
         impl = self.algo.impl
         # Per env, its last `context` steps, oldest first; the padding before an episode's first step
         # is d3rlpy's: zero observations, pad actions (0 or zeros), returns and timesteps 0, mask 0.

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import d3rlpy
 
 from baselines._d3rlpy import D3rlpyBaseline
-from benchmark.algorithms import register
+from benchmark.algorithms import Budget, register
 from benchmark.datasets import OfflineDataset
 
 
@@ -34,18 +34,18 @@ class MujocoHyperparameters:
 class BehaviourCloning(D3rlpyBaseline):
     PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
 
-    def make_config(self, data: OfflineDataset | None) -> Any:
+    def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters
         if self.spec.discrete:
             return d3rlpy.algos.DiscreteBCConfig(
-                batch_size=self.budget.batch_size,
+                batch_size=budget.batch_size,
                 learning_rate=hp.learning_rate,
                 beta=hp.beta,
                 encoder_factory=d3rlpy.models.PixelEncoderFactory(feature_size=hp.feature_size),
                 observation_scaler=d3rlpy.preprocessing.PixelObservationScaler(),
             )
         return d3rlpy.algos.BCConfig(
-            batch_size=self.budget.batch_size,
+            batch_size=budget.batch_size,
             learning_rate=hp.learning_rate,
             policy_type=hp.policy_type,
             encoder_factory=d3rlpy.models.VectorEncoderFactory(list(hp.hidden_units)),

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import d3rlpy
 
 from baselines._d3rlpy import D3rlpyBaseline
-from benchmark.algorithms import register
+from benchmark.algorithms import Budget, register
 from benchmark.datasets import OfflineDataset
 
 
@@ -43,7 +43,7 @@ class MujocoHyperparameters:
 class ConservativeQLearning(D3rlpyBaseline):
     PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
 
-    def make_config(self, data: OfflineDataset | None) -> Any:
+    def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters
         if self.spec.discrete:
             q_head = (
@@ -52,7 +52,7 @@ class ConservativeQLearning(D3rlpyBaseline):
                 else d3rlpy.models.MeanQFunctionFactory()
             )
             return d3rlpy.algos.DiscreteCQLConfig(
-                batch_size=self.budget.batch_size,
+                batch_size=budget.batch_size,
                 learning_rate=hp.learning_rate,
                 optim_factory=d3rlpy.optimizers.AdamFactory(eps=hp.adam_eps),
                 alpha=hp.alpha,
@@ -64,7 +64,7 @@ class ConservativeQLearning(D3rlpyBaseline):
             )
         encoder = d3rlpy.models.VectorEncoderFactory(list(hp.hidden_units))
         return d3rlpy.algos.CQLConfig(
-            batch_size=self.budget.batch_size,
+            batch_size=budget.batch_size,
             actor_learning_rate=hp.actor_learning_rate,
             critic_learning_rate=hp.critic_learning_rate,
             temp_learning_rate=hp.temp_learning_rate,

@@ -18,7 +18,7 @@ import d3rlpy
 import numpy as np
 
 from baselines._d3rlpy import D3rlpyBaseline
-from benchmark.algorithms import register
+from benchmark.algorithms import Budget, register
 from benchmark.datasets import OfflineDataset
 
 
@@ -54,14 +54,13 @@ class MujocoHyperparameters:
 class DecisionTransformer(D3rlpyBaseline):
     PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
 
-    def make_config(self, data: OfflineDataset | None) -> Any:
+    def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters
-        assert data is not None, "the Decision Transformer sizes its schedule from the data"
         dropouts = {"attn_dropout": hp.dropout, "resid_dropout": hp.dropout, "embed_dropout": hp.dropout}
         if self.spec.discrete:
             longest_episode = int(np.diff(np.concatenate([[-1], data.episode_ends()])).max())
             return d3rlpy.algos.DiscreteDecisionTransformerConfig(
-                batch_size=self.budget.batch_size,
+                batch_size=budget.batch_size,
                 context_size=hp.context_size,
                 learning_rate=hp.learning_rate,
                 num_layers=hp.num_layers,
@@ -82,7 +81,7 @@ class DecisionTransformer(D3rlpyBaseline):
                 **dropouts,
             )
         return d3rlpy.algos.DecisionTransformerConfig(
-            batch_size=self.budget.batch_size,
+            batch_size=budget.batch_size,
             context_size=hp.context_size,
             learning_rate=hp.learning_rate,
             num_layers=hp.num_layers,

@@ -21,8 +21,8 @@ from benchmark import (
     ars,
     behaviour,
     config,
+    dataset_stage,
     evaluation,
-    generators,
     io,
     paths,
     plan,
@@ -33,6 +33,8 @@ from benchmark import (
 )
 from benchmark.errors import BenchmarkError
 from benchmark.report.statistics import Settings
+from benchmark.specs import RunSpec
+from more3s import features
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +48,8 @@ def _run_id(text: str) -> str:
     """--run: a run id as paths.RUN spells it (names as the preset schema allows), so that it can
     only name a folder under results/runs/."""
     name = config.name_pattern().strip("^$")
-    if not re.fullmatch(rf"(atari|mujoco)/{name}/{name}/{name}/seed\d+", text):
+    pattern = paths.RUN.format(suite="(atari|mujoco)", env=name, dataset=name, algorithm=name, seed=r"\d+")
+    if not re.fullmatch(pattern, text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a run id <suite>/<env>/<dataset>/<algorithm>/seed<k>")
     return text
 
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             spec = json.loads(args.spec)
             folder = paths.dataset_dir(spec["suite"], spec["env"], spec["name"])
             io.remove_stale_temps(folder)
-            generators.generate(spec, folder, log_dir=folder / "logs")
+            dataset_stage.generate(spec, folder, log_dir=folder / "logs")
         elif args.stage == "policy":
             if args.env not in ars.RECIPES:
                 raise BenchmarkError(f"--env {args.env!r}: no ARS recipe; recipes: {', '.join(ars.RECIPES)}")
@@ -125,22 +128,18 @@ def main(argv: list[str] | None = None) -> int:
             training.seed_everything(spec["seed"], spec["torch_threads"])
             behaviour.train_sac(spec["env"], spec["seed"], folder=Path(spec["dir"]), **spec["sac"])
         elif args.stage == "features":
-            from more3s import features
-
             training.seed_everything(0, args.threads)
             encode_spec = features.FeaturesSpec.from_dict(json.loads(args.spec))
             io.remove_stale_temps(encode_spec.folder)
             features.build(encode_spec)
         elif args.stage == "frames":
-            from more3s import features
-
             frames_spec = features.FramesSpec.from_dict(json.loads(args.spec))
             io.remove_stale_temps(frames_spec.folder)
             features.build_frames(frames_spec)
         elif args.stage == "train":
-            spec = json.loads(args.spec)
-            io.remove_stale_temps(paths.run_dir(spec["run"]), paths.checkpoint_dir(spec["run"]))
-            training.train(spec)
+            run_spec = RunSpec.from_dict(json.loads(args.spec), "argument --spec")
+            io.remove_stale_temps(paths.run_dir(run_spec.run), paths.checkpoint_dir(run_spec.run))
+            training.train(run_spec)
         elif args.stage == "evaluate":
             io.remove_stale_temps(paths.run_dir(args.run))
             evaluation.evaluate(args.run)

@@ -3,6 +3,14 @@
 An algorithm is one module in `baselines/` (or the `more3s` package) that decorates a class with
 `@register("name")`. The registry imports every module of those packages, so dropping a module
 in `baselines/` and naming it in a preset's `algorithms` is all it takes to add one.
+
+What an algorithm must provide is `Algorithm` below, and all it receives: the env's spaces
+(`EnvSpec`), its hyperparameters (its published defaults with the preset's overrides, as a dict),
+the run's seed, the dataset, the budget (once, in `fit`) and a `TrainLog`. The train stage
+(benchmark.training) owns the run's files: it writes config.json, train_log.csv (from what the
+algorithm reports to its `TrainLog`) and the checkpoint manifest, and calls `save` at each
+checkpoint; the evaluate stage calls `load` and `policy`. An algorithm writes nothing else into
+the run's folder unless it has a record of its own (MORE-3S copies its features card there).
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ import dataclasses
 import functools
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -20,22 +28,9 @@ import numpy as np
 from benchmark.datasets import OfflineDataset
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
+from benchmark.specs import Budget
 
 ALGORITHM_PACKAGES = ("baselines", "more3s")
-
-
-@dataclasses.dataclass(frozen=True)
-class Budget:
-    """What every algorithm in a preset gets alike (DESIGN: fair comparison)."""
-
-    steps: int  # gradient steps, exactly this many for every algorithm
-    batch_size: int  # transitions (or sequences, for sequence models) per step
-    eval_every: int  # a checkpoint is kept, and later evaluated, every this many steps and at the last
-
-    @property
-    def checkpoints(self) -> list[int]:
-        """The steps that end with a checkpoint: every multiple of eval_every, and `steps` (e.g. 10, 20, 25)."""
-        return [*range(self.eval_every, self.steps, self.eval_every), self.steps]
 
 
 @runtime_checkable
@@ -61,30 +56,50 @@ class BatchPolicy(Protocol):
         ...
 
 
-class Algorithm(Protocol):
-    """Constructed as `cls(spec, hyperparameters, budget, seed)` to train, or by `cls.load`."""
+class TrainLog(Protocol):
+    """What training gives `Algorithm.fit`: the run's train_log.csv, one row per checkpoint
+    (`train_step`, `wall_s`, then the reported metrics' columns), and its checkpoints."""
 
-    name: ClassVar[str]
-    pretrained: ClassVar[str]  # "no", or which components started from pretrained weights
+    def start(self) -> None:
+        """The first gradient step comes next: `wall_s` counts from here, not from the setup
+        before it (building the model, converting the data). Without it, from `fit`'s call."""
+        ...
+
+    def checkpoint(self, step: int, metrics: Mapping[str, float]) -> None:
+        """`step` (one of `budget.checkpoints`) is done: log its row with `metrics`, the mean of
+        each loss (or other per-step number) over the steps since the previous checkpoint, in a
+        fixed order; then save the algorithm (`Algorithm.save`), which must be ready for it."""
+        ...
+
+
+class Algorithm(Protocol):
+    """Constructed as `cls(spec, hyperparameters, seed)` to train, or by `cls.load` to evaluate.
+
+    `spec` is the env's spaces under the run's protocol; `hyperparameters` the dict
+    `hyperparameters()` below makes (lists where the dataclass has tuples, once read from JSON).
+    An algorithm may also offer `features_spec(suite, env, dataset, hyperparameters)`, a classmethod
+    naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs).
+    """
+
+    name: ClassVar[str]  # set by `register`
+    pretrained: str  # "no", or which components started from pretrained weights; read after `fit`
 
     @classmethod
     def default_hyperparameters(cls, suite: str) -> Any:
-        """The published hyperparameters for `suite`: a dataclass instance, a comment per field."""
+        """The published hyperparameters for `suite`: a dataclass instance, a comment per field.
+        Its `__post_init__` may refuse a value by raising BenchmarkError("<field>: <why>")."""
         ...
 
     @classmethod
-    def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int) -> Algorithm:
+    def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int) -> Algorithm:
         """The algorithm as saved at a checkpoint, ready for `policy()`."""
         ...
 
-    def fit(
-        self,
-        data: OfflineDataset,
-        budget: Budget,
-        log_dir: Path,
-        on_checkpoint: Callable[[int, Any], None],
-    ) -> None:
-        """Train exactly `budget.steps` steps; call `on_checkpoint(step, self)` at each of `budget.checkpoints`."""
+    def fit(self, data: OfflineDataset, budget: Budget, run_dir: Path, log: TrainLog) -> None:
+        """Train exactly `budget.steps` steps of `budget.batch_size` (the budget reaches the
+        algorithm here only); call `log.checkpoint(step, metrics)` at each of
+        `budget.checkpoints`, in order. `run_dir` is the run's results folder, for a record of
+        the algorithm's own; training writes the run's files there."""
         ...
 
     def save(self, path: Path) -> list[Path]:

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark import io, scores
+from benchmark import io, paths, scores
 from benchmark.datasets import sha256, verify_sha256
 from benchmark.envs import make_env, protocol_for
 from benchmark.errors import BenchmarkError
@@ -42,7 +42,7 @@ from benchmark.errors import BenchmarkError
 # What a policy folder holds (shipped under benchmark/data/policies/<suite>/<env>/, or written by
 # the `policy` rule under resources/policies/<suite>/<env>/).
 SNAPSHOTS = "snapshots.npz"
-POLICY_CARD = "policy.json"
+POLICY_CARD = paths.POLICY_CARD
 CHECKPOINT = "checkpoint"  # a subfolder: the resumable training state
 
 

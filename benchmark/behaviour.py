@@ -28,10 +28,14 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 from tqdm import tqdm
 
-from benchmark import datasets, io
+from benchmark import datasets, io, paths, scores
 from benchmark.envs import make_env, protocol_for
+
+# d3rlpy is imported inside the functions that use it: its import takes ~2 s, which every command
+# importing this module (config, Snakemake's planning) would otherwise pay.
 
 # RAM addresses (Atari 2600 RAM, 128 bytes) and action indices of the minimal action sets.
 # Breakout actions: NOOP, FIRE, RIGHT, LEFT. Pong: NOOP, FIRE, RIGHT(up), LEFT(down), ...
@@ -69,13 +73,13 @@ MEDIUM_POLICY, EXPERT_POLICY, REPLAY, BEHAVIOUR_CARD = (
     "medium_policy.pt",
     "expert_policy.pt",
     "replay",
-    "behaviour.json",
+    paths.BEHAVIOUR_CARD,
 )
 BEHAVIOUR_FILES = (
     MEDIUM_POLICY,
     EXPERT_POLICY,
     *(f"{REPLAY}/{field}.npy" for field in datasets.FIELDS),
-    f"{REPLAY}/{datasets.CARD}",
+    f"{REPLAY}/{paths.DATASET_CARD}",
 )
 
 
@@ -257,9 +261,6 @@ def train_sac(task: str, seed: int, steps: int, medium_step: int, update_interva
     policy at `medium_step` ("medium"), the policy at the end ("expert"), the replay buffer up to
     `medium_step` (a dataset folder) and a card with the hashes. Returns the card."""
     import d3rlpy
-    import torch
-
-    from benchmark import scores
 
     started = time.time()
     env = make_env("mujoco", task, protocol_for("mujoco"))
@@ -317,8 +318,6 @@ def train_sac(task: str, seed: int, steps: int, medium_step: int, update_interva
 
 def sac_policy(folder: Path, name: str, seed: int) -> Callable[[np.ndarray], np.ndarray]:
     """A saved policy of `train_sac` (its hash checked first) as observation -> sampled action."""
-    import torch
-
     card = io.read_json(folder / BEHAVIOUR_CARD)
     path = folder / name
     datasets.verify_sha256(path, card["sha256"][name])

@@ -1,19 +1,17 @@
 """Presets: load, validate (schema + catalogues), and expand into the grid of runs.
 
 A preset is a YAML file under `config/`. It is read strictly (UTF-8, keys once, no YTE template:
-a preset is data), its structure is checked against `workflow/schemas/config.schema.yaml`, and
+a preset is data), its structure is checked against `benchmark/schema/config.schema.yaml`, and
 names of games, tasks, algorithms and hyperparameters against the code. Every failure is one line
 naming the file and line, or the config key, and what is allowed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +19,14 @@ import jsonschema
 import yaml
 
 from benchmark import algorithms, envs, paths
-from benchmark.ars import POLICY_CARD, RECIPES
-from benchmark.behaviour import BEHAVIOUR_CARD
+from benchmark.ars import RECIPES
+from benchmark.dataset_stage import SOURCES
 from benchmark.errors import BenchmarkError
 from benchmark.generators import GENERATORS
+from benchmark.specs import Budget, DatasetSpec, Evaluation, RunKey, RunSpec
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+# Inside the package (package data), so an installed package finds it; the workflow validates with it too.
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "config.schema.yaml"
 YTE_KEY = "__use_yte__"  # Snakemake evaluates a preset holding it as a YTE template: code
 
 # The schema's `integer` without JSON Schema's leniency (1.0 is an integer there): seeds, budgets
@@ -38,8 +38,14 @@ _Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_
 
 
 def load_schema() -> dict[str, Any]:
+    """The preset schema, its `source` and `generator` lists taken from the registries (the only
+    lists of them: adding a source or a generator is its registration)."""
     with open(SCHEMA_PATH) as f:
-        return yaml.safe_load(f)
+        schema = yaml.safe_load(f)
+    dataset = schema["$defs"]["dataset"]["properties"]
+    dataset["source"]["enum"] = sorted(SOURCES)  # sorted: the order of registration is the order of imports
+    dataset["generator"]["enum"] = list(GENERATORS)
+    return schema
 
 
 def name_pattern() -> str:
@@ -207,64 +213,8 @@ def _validate_checkpoints(suite: str, suite_config: dict[str, Any]) -> None:
 
 
 def _validate_dataset(suite: str, name: str, dataset: dict[str, Any], mirror: str | None) -> None:
-    key = f"suites.{suite}.datasets.{name}"
-    if dataset["source"] == "generated":
-        generator = dataset.get("generator")
-        if generator is None:
-            raise BenchmarkError(
-                f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(GENERATORS)}"
-            )
-        registered = GENERATORS[generator]
-        if registered.suite != suite:
-            raise BenchmarkError(
-                f"config key '{key}.generator': {generator!r} generates {registered.suite} data, not {suite}"
-            )
-        missing = sorted(registered.required - set(dataset))
-        if missing:
-            raise BenchmarkError(f"config key '{key}.{missing[0]}': required by generator {generator!r}")
-        allowed = {"source", "seed", "generator", "algorithms"} | registered.required | registered.optional
-        unused = sorted(set(dataset) - allowed)
-        if unused:
-            raise BenchmarkError(
-                f"config key '{key}.{unused[0]}': not used by generator {generator!r}; "
-                f"allowed: {', '.join(sorted(allowed))}"
-            )
-        sac = dataset.get("sac")
-        if sac and sac["medium_step"] >= sac["steps"]:
-            raise BenchmarkError(
-                f"config key '{key}.sac.medium_step': {sac['medium_step']} must be below sac.steps ({sac['steps']}), "
-                "whose end gives the expert policy"
-            )
-    else:
-        # Mirror sources (benchmark.importers): the suite each feeds and the keys each reads.
-        source = dataset["source"]
-        source_suite = {"dqn-replay": "atari", "d4rl": "mujoco", "minari": "mujoco"}[source]
-        keys = {"source", "seed", "path", "algorithms"}
-        if source == "dqn-replay":
-            keys |= {"transitions", "run", "num_buffers", "last_checkpoint", "trajectories_per_buffer"}
-        if source_suite != suite:
-            raise BenchmarkError(f"config key '{key}.source': {source!r} holds {source_suite} data, not {suite}")
-        unused = sorted(set(dataset) - keys)
-        if unused:
-            raise BenchmarkError(
-                f"config key '{key}.{unused[0]}': not used by source {source!r}; allowed: {', '.join(sorted(keys))}"
-            )
-        if "path" not in dataset:
-            raise BenchmarkError(f"config key '{key}.path': required for source {source!r}")
-        try:
-            dataset["path"].format(env="env")
-        except (KeyError, IndexError, ValueError) as error:
-            raise BenchmarkError(
-                f"config key '{key}.path': {dataset['path']!r}: only {{env}} is substituted ({error!r})"
-            ) from error
-        if not mirror:
-            raise BenchmarkError(f"config key 'mirror': required by dataset '{key}' (source {source!r})")
-        last = dataset.get("last_checkpoint", 49)  # benchmark.importers.DT_1PCT_DEFAULTS
-        if dataset.get("num_buffers", 50) > last + 1:
-            raise BenchmarkError(
-                f"config key '{key}.num_buffers': {dataset.get('num_buffers', 50)} is more than the "
-                f"{last + 1} checkpoints 0..{last} (last_checkpoint)"
-            )
+    """The keys of a dataset are those its source (and, generated, its generator) reads."""
+    SOURCES[dataset["source"]].validate(f"suites.{suite}.datasets.{name}", suite, dataset, mirror)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -336,19 +286,6 @@ def check_workflow_config(config: dict[str, Any], files: Iterable[Path | str]) -
         sys.exit(f"error: {error}")
 
 
-@dataclass(frozen=True)
-class RunKey:
-    suite: str
-    env: str
-    dataset: str
-    algorithm: str
-    seed: int
-
-    @property
-    def id(self) -> str:
-        return f"{self.suite}/{self.env}/{self.dataset}/{self.algorithm}/seed{self.seed}"
-
-
 def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> dict[str, Any]:
     """What the dataset stage needs to make (or import) one dataset."""
     dataset = dict(config["suites"][suite]["datasets"][name])
@@ -397,9 +334,9 @@ def behaviour_inputs(config: dict[str, Any], suite: str, env: str, name: str) ->
     the ARS policies the `policy` rule trains (`policy: trained`), if any."""
     spec = dataset_spec(config, suite, env, name)
     if spec["behaviour"]:
-        return [str(Path(spec["behaviour"]["dir"]) / BEHAVIOUR_CARD)]
+        return [str(Path(spec["behaviour"]["dir"]) / paths.BEHAVIOUR_CARD)]
     if spec["options"].get("policy") == "trained":
-        return [str(paths.policy_dir(suite, env) / POLICY_CARD)]
+        return [str(paths.policy_dir(suite, env) / paths.POLICY_CARD)]
     return []
 
 
@@ -417,25 +354,23 @@ def policy_envs(config: dict[str, Any]) -> list[tuple[str, str]]:
     )
 
 
-def run_spec(config: dict[str, Any], key: RunKey) -> dict[str, Any]:
-    """Everything one run uses: written as the run's config.json, read by every later stage."""
+def run_spec(config: dict[str, Any], key: RunKey) -> RunSpec:
+    """Everything one run uses: written into the run's config.json, read by every later stage."""
     suite = config["suites"][key.suite]
     training = {k: v for k, v in suite["training"].items() if k != "per_algorithm"}
     training.update(suite["training"].get("per_algorithm", {}).get(key.algorithm, {}))
     overrides = (config["algorithms"][key.algorithm] or {}).get(key.suite, {})
-    protocol = envs.protocol_for(key.suite, suite.get("protocol"))
-    return {
-        "run": key.id,
-        "key": dataclasses.asdict(key),
-        "preset": config["preset"],
-        "dataset": dataset_spec(config, key.suite, key.env, key.dataset),
-        "protocol": dataclasses.asdict(protocol),
-        "target_return": suite["envs"][key.env]["target_return"],
-        "training": training,
-        "evaluation": dict(suite["evaluation"]),
-        "hyperparameters": algorithms.hyperparameters(key.algorithm, key.suite, overrides),
-        "torch_threads": config.get("torch_threads", 1),
-    }
+    return RunSpec(
+        key=key,
+        preset=config["preset"],
+        dataset=DatasetSpec(**dataset_spec(config, key.suite, key.env, key.dataset)),
+        protocol=envs.protocol_for(key.suite, suite.get("protocol")),
+        target_return=suite["envs"][key.env]["target_return"],
+        budget=Budget(**training),
+        evaluation=Evaluation(**suite["evaluation"]),
+        hyperparameters=algorithms.hyperparameters(key.algorithm, key.suite, overrides),
+        torch_threads=config.get("torch_threads", 1),
+    )
 
 
 def features_spec(config: dict[str, Any], key: RunKey) -> Any | None:
@@ -443,7 +378,7 @@ def features_spec(config: dict[str, Any], key: RunKey) -> Any | None:
     cls = algorithms.get(key.algorithm)
     if not hasattr(cls, "features_spec"):
         return None
-    return cls.features_spec(key.suite, key.env, key.dataset, run_spec(config, key)["hyperparameters"])
+    return cls.features_spec(key.suite, key.env, key.dataset, run_spec(config, key).hyperparameters)
 
 
 def features_grid(config: dict[str, Any]) -> dict[str, Any]:

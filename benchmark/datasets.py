@@ -28,12 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from benchmark import io
+from benchmark import io, paths
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 
 FIELDS = ("observations", "actions", "rewards", "terminals", "timeouts")
-CARD = "dataset.json"
 ACTION_TOLERANCE = 1e-3  # continuous actions may pass the action box by this much (float rounding of imported data)
 _CHUNK_BYTES = 1 << 26  # content checks read 64 MiB of a memory-mapped array at a time
 
@@ -111,7 +110,7 @@ def load(folder: Path, verify: bool = True, env: EnvSpec | None = None, name: st
     """Memory-map a stored dataset; with `verify`, every file must match its card's sha256. With
     the run's `env` and dataset `name`: the card must be that dataset of that env, and its
     observations and actions must fit the env's spaces."""
-    card_path = folder / CARD
+    card_path = folder / paths.DATASET_CARD
     if not card_path.exists():
         raise BenchmarkError(f"{card_path}: dataset card missing (was the dataset stage run?)")
     card = io.read_json(card_path)
@@ -157,31 +156,30 @@ def _first_bad_row(array: np.ndarray, bad: Callable[[np.ndarray], np.ndarray]) -
     return None
 
 
-def _check_rows(where: Path | str, field: str, array: np.ndarray, bad: Callable, what: str) -> None:
+def _check_rows(file: str, array: np.ndarray, bad: Callable, what: str) -> None:
     row = _first_bad_row(array, bad)
     if row is not None:
-        raise BenchmarkError(f"{where}/{field}.npy: {what} (first at row {row})")
+        raise BenchmarkError(f"{file}: {what} (first at row {row})")
 
 
-def fits(dataset: OfflineDataset, where: Path | str, env: EnvSpec) -> None:
+def fits(dataset: OfflineDataset, where: Path | str, env: EnvSpec, named: Callable[[str], str] | None = None) -> None:
     """Observations and actions fit the env's spaces (Atari rows are single frames: the stack's
-    last two dimensions); one line naming file and field otherwise."""
+    last two dimensions); one line naming file and field otherwise. `named(field)` is how the
+    line names a field (default: its .npy file in folder `where`; importers name the file read)."""
+    name = named or (lambda field: f"{where}/{field}.npy")
     observations, actions = dataset.observations, dataset.actions
     row_shape = env.observation_shape[1:] if env.suite == "atari" else env.observation_shape
     dtype = np.uint8 if env.suite == "atari" else np.float32
     if observations.shape[1:] != row_shape or observations.dtype != dtype:
         raise BenchmarkError(
-            f"{where}/observations.npy: rows of shape {observations.shape[1:]} {observations.dtype}, "
+            f"{name('observations')}: rows of shape {observations.shape[1:]} {observations.dtype}, "
             f"{env.env} observes {row_shape} {np.dtype(dtype)}"
         )
     if env.discrete:
         if actions.ndim != 1:
-            raise BenchmarkError(
-                f"{where}/actions.npy: shape {actions.shape}, {env.env} takes one discrete action (N,)"
-            )
+            raise BenchmarkError(f"{name('actions')}: shape {actions.shape}, {env.env} takes one discrete action (N,)")
         _check_rows(
-            where,
-            "actions",
+            name("actions"),
             actions,
             lambda a: a >= env.action_size,
             f"holds actions outside {env.env}'s 0..{env.action_size - 1}",
@@ -189,13 +187,12 @@ def fits(dataset: OfflineDataset, where: Path | str, env: EnvSpec) -> None:
         return
     if actions.ndim != 2 or actions.shape[1] != env.action_size:
         raise BenchmarkError(
-            f"{where}/actions.npy: shape {actions.shape}, {env.env} takes (N, {env.action_size}) actions"
+            f"{name('actions')}: shape {actions.shape}, {env.env} takes (N, {env.action_size}) actions"
         )
     low = np.asarray(env.action_low, np.float32) - ACTION_TOLERANCE
     high = np.asarray(env.action_high, np.float32) + ACTION_TOLERANCE
     _check_rows(
-        where,
-        "actions",
+        name("actions"),
         actions,
         lambda a: (a < low) | (a > high),
         f"holds actions outside {env.env}'s action box [{min(env.action_low)}, {max(env.action_high)}]",
@@ -218,19 +215,21 @@ def validate(dataset: OfflineDataset, where: Path | str) -> None:
     if dataset.rewards.dtype.kind != "f":
         raise BenchmarkError(f"{where}/rewards.npy: dtype {dataset.rewards.dtype}, expected float32")
     not_finite = lambda a: ~np.isfinite(a)  # noqa: E731
-    _check_rows(where, "rewards", dataset.rewards, not_finite, "contains NaN or inf")
+    _check_rows(f"{where}/rewards.npy", dataset.rewards, not_finite, "contains NaN or inf")
     if dataset.observations.dtype.kind == "f":
-        _check_rows(where, "observations", dataset.observations, not_finite, "contains NaN or inf")
+        _check_rows(f"{where}/observations.npy", dataset.observations, not_finite, "contains NaN or inf")
     actions = dataset.actions
     if actions.ndim == 1:  # discrete: indices into the game's actions
         if actions.dtype.kind not in "iu":
             raise BenchmarkError(f"{where}/actions.npy: dtype {actions.dtype}, expected integers (discrete actions)")
         size = dataset.card.get("action_size")
         if not isinstance(size, int):
-            raise BenchmarkError(f"{where}/{CARD}: no integer action_size, which discrete actions need")
-        _check_rows(where, "actions", actions, lambda a: (a < 0) | (a >= size), f"holds actions outside 0..{size - 1}")
+            raise BenchmarkError(f"{where}/{paths.DATASET_CARD}: no integer action_size, which discrete actions need")
+        _check_rows(
+            f"{where}/actions.npy", actions, lambda a: (a < 0) | (a >= size), f"holds actions outside 0..{size - 1}"
+        )
     elif actions.ndim == 2 and actions.dtype.kind == "f":
-        _check_rows(where, "actions", actions, not_finite, "contains NaN or inf")
+        _check_rows(f"{where}/actions.npy", actions, not_finite, "contains NaN or inf")
     else:
         raise BenchmarkError(
             f"{where}/actions.npy: shape {actions.shape} {actions.dtype}; expected (N,) integers or (N, dims) floats"
@@ -259,7 +258,7 @@ def seal(folder: Path, dataset: OfflineDataset, normalize: Callable[[float], flo
     hashes = {f"{field}.npy": sha256(folder / f"{field}.npy") for field in FIELDS}
     card = {**dataset.card, **describe(dataset, normalize), "sha256": hashes}
     card["dataset_sha256"] = dataset_sha256(card)
-    io.write_json(folder / CARD, card)
+    io.write_json(folder / paths.DATASET_CARD, card)
     dataset.card = card
     return dataset
 

@@ -21,7 +21,8 @@ from tqdm import tqdm
 from benchmark import envs, io, paths
 from benchmark.algorithms import BatchPolicy
 from benchmark.errors import BenchmarkError
-from benchmark.training import environment_spec, load_checkpoint, seed_everything
+from benchmark.specs import RunRecord
+from benchmark.training import load_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -73,31 +74,28 @@ def evaluate(run: str) -> None:
     """Evaluate every checkpoint of a run (`episodes` each, `final_episodes` the last one);
     write results/runs/<run>/eval.csv."""
     run_dir = paths.run_dir(run)
-    spec = io.read_json(run_dir / "config.json")
-    key = spec["key"]
-    protocol = envs.protocol_from_record(spec["protocol"])
-    current = envs.protocol_for(key["suite"]).name
+    spec = RunRecord.read(run_dir).spec
+    key, protocol = spec.key, spec.protocol
+    current = envs.protocol_for(key.suite).name
     if protocol.name.split("[")[0] != current:  # its numbers would carry a name they were not measured under
         raise BenchmarkError(
-            f"{run_dir / 'config.json'}: protocol {protocol.name!r} is an older version of the one this "
+            f"{run_dir / paths.RUN_CONFIG}: protocol {protocol.name!r} is an older version of the one this "
             f"code measures ({current!r}, benchmark/envs.py); train the run again"
         )
-    seed_everything(key["seed"], spec["torch_threads"])
-    checkpoints = io.read_json(paths.checkpoint_dir(run) / "checkpoints.json")["checkpoints"]
-    episodes_each = spec["evaluation"]["episodes"]
-    final_episodes = spec["evaluation"].get("final_episodes", episodes_each)  # the schema's default
-    env_spec = environment_spec(spec)
+    seed_everything(key.seed, spec.torch_threads)
+    checkpoints = io.read_json(paths.checkpoint_dir(run) / paths.CHECKPOINT_MANIFEST)["checkpoints"]
+    env_spec = spec.env_spec()
     rows = []
     for checkpoint in checkpoints:
-        episodes = final_episodes if checkpoint is checkpoints[-1] else episodes_each
+        episodes = spec.evaluation.final if checkpoint is checkpoints[-1] else spec.evaluation.episodes
         started = time.time()
         algorithm = load_checkpoint(spec, Path(checkpoint["path"]), env_spec)
         returns, lengths = run_episodes(
             algorithm.policy(),
-            lambda: envs.make_env(key["suite"], key["env"], protocol),
+            lambda: envs.make_env(key.suite, key.env, protocol),
             episodes,
-            seed=1000 * key["seed"],
-            target_return=spec["target_return"],
+            seed=1000 * key.seed,
+            target_return=spec.target_return,
             epsilon=protocol.eval_epsilon,
         )
         wall = time.time() - started
@@ -120,4 +118,4 @@ def evaluate(run: str) -> None:
             }
             for i, (r, n) in enumerate(zip(returns, lengths, strict=True))
         ]
-    io.write_csv(run_dir / "eval.csv", pd.DataFrame(rows))
+    io.write_csv(run_dir / paths.EVALUATIONS, pd.DataFrame(rows))

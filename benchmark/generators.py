@@ -1,16 +1,17 @@
-"""The dataset stage: make one dataset from its preset spec, generated here or imported.
+"""Dataset generators: the `generated` source, data made here by behaviour policies.
 
-Generated datasets come from a registry of generators, like the algorithm registry: a generator
-is one function registered with its name, the suite it makes data for and the preset keys it
-reads (`@generator(...)`). The preset schema's `generator` enum is checked against this registry
-by a test, and `config.validate` checks a dataset's keys against the registration.
-Storage (the `.npy` files and the card) is `benchmark.datasets`; the behaviour policies are in
-`benchmark.behaviour` (scripted Atari, online SAC and DQN) and `benchmark.ars` (ARS, MuJoCo).
+Generators are a registry, like the algorithm registry: a generator is one function registered
+with its name, the suite it makes data for, the preset keys it reads and the published dataset
+it stands in for (`@generator(...)`); nothing else names it. The preset schema's `generator`
+enum is this registry (`config.load_schema` puts it there), `config.validate` checks a dataset's
+keys against the registration (through the `generated` source below), and the report sets our
+data beside the published dataset it names. The behaviour policies are in `benchmark.behaviour`
+(scripted Atari, online SAC and DQN) and `benchmark.ars` (ARS, MuJoCo); storage (the `.npy`
+files and the card) is `benchmark.datasets`; the stage is `benchmark.dataset_stage`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -18,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
-from benchmark import ars, behaviour, datasets, envs, importers, io, paths, scores
+from benchmark import ars, behaviour, datasets, envs, io, paths, scores
+from benchmark.errors import BenchmarkError
+from benchmark.sources import COMMON_KEYS, source
 
 Arrays = dict[str, np.ndarray]
 # A generator: (env, options, seed, spec, log_dir) -> the stored arrays and what the card says of them.
@@ -32,49 +36,65 @@ class Generator:
     suite: str  # the suite whose data it makes
     required: frozenset[str]  # preset keys it needs besides source, seed and generator
     optional: frozenset[str]
+    stands_for: str | None  # the published dataset its data stands in for (same recipe, never the same data)
     make: GeneratorFunction
 
 
 GENERATORS: dict[str, Generator] = {}
 
 
-def generator(name: str, suite: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Callable:
+def generator(
+    name: str, suite: str, required: tuple[str, ...], optional: tuple[str, ...] = (), stands_for: str | None = None
+) -> Callable[[GeneratorFunction], GeneratorFunction]:
     """Register a generator function under `name` (one decorator: nothing else to touch)."""
 
     def register(make: GeneratorFunction) -> GeneratorFunction:
-        GENERATORS[name] = Generator(name, suite, frozenset(required), frozenset(optional), make)
+        GENERATORS[name] = Generator(name, suite, frozenset(required), frozenset(optional), stands_for, make)
         return make
 
     return register
 
 
-def generate(spec: dict[str, Any], folder: Path, log_dir: Path) -> datasets.OfflineDataset:
-    """Make a dataset from its preset spec: generated here, or imported from the mirror."""
-    started = time.time()
-    suite, env = spec["suite"], spec["env"]
-    env_spec = envs.EnvSpec.of(suite, env, envs.protocol_for(suite))
-    if spec["source"] == "generated":
-        options = spec["options"]
-        arrays, details = GENERATORS[options["generator"]].make(env, options, spec["seed"], spec, log_dir)
-        details = {"generator": options["generator"], **details}
-    else:
-        arrays, details = importers.import_dataset(spec, env_spec)
-    card: dict[str, Any] = {
-        "suite": suite,
-        "env": env,
-        "name": spec["name"],
-        "source": spec["source"],
-        "options": spec["options"],
-        "seed": spec["seed"],
-        "action_size": env_spec.action_size,
-        "action_meanings": list(env_spec.action_meanings),
-        **details,
-        "wall_s": round(time.time() - started, 1),
-    }
-    # Clipped rewards (DQN-Replay) give clipped returns: normalising them by game scores would
-    # put a wrong number on the card, so none is written.
-    normalize = None if details.get("rewards_clipped") else scores.normalizer(suite, env)
-    return datasets.write(folder, arrays, card, normalize)
+def _check(key: str, suite: str, dataset: dict[str, Any]) -> None:
+    """A generated dataset's keys are those its generator reads."""
+    name = dataset.get("generator")
+    if name is None:
+        raise BenchmarkError(
+            f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(GENERATORS)}"
+        )
+    registered = GENERATORS[name]  # the schema's enum holds only registered names
+    if registered.suite != suite:
+        raise BenchmarkError(f"config key '{key}.generator': {name!r} generates {registered.suite} data, not {suite}")
+    missing = sorted(registered.required - set(dataset))
+    if missing:
+        raise BenchmarkError(f"config key '{key}.{missing[0]}': required by generator {name!r}")
+    allowed = COMMON_KEYS | {"generator"} | registered.required | registered.optional
+    unused = sorted(set(dataset) - allowed)
+    if unused:
+        raise BenchmarkError(
+            f"config key '{key}.{unused[0]}': not used by generator {name!r}; allowed: {', '.join(sorted(allowed))}"
+        )
+    sac = dataset.get("sac")
+    if sac and sac["medium_step"] >= sac["steps"]:
+        raise BenchmarkError(
+            f"config key '{key}.sac.medium_step': {sac['medium_step']} must be below sac.steps ({sac['steps']}), "
+            "whose end gives the expert policy"
+        )
+
+
+@source(
+    "generated",
+    tuple(envs.SUITES),
+    None,  # the generator's keys: `_check`
+    stands_for=lambda name, generator: GENERATORS[generator].stands_for if generator in GENERATORS else None,
+    mirror=False,
+    check=_check,
+)
+def generated(spec: dict[str, Any], env_spec: envs.EnvSpec, log_dir: Path) -> tuple[Arrays, dict[str, Any]]:
+    """The data of the generator the spec names; the card records which."""
+    options = spec["options"]
+    arrays, details = GENERATORS[options["generator"]].make(spec["env"], options, spec["seed"], spec, log_dir)
+    return arrays, {"generator": options["generator"], **details}
 
 
 # --- Atari --------------------------------------------------------------------------------------
@@ -111,13 +131,15 @@ def scripted(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any],
     return _scripted(env, options, seed, anneal=False)
 
 
-@generator("scripted-replay", "atari", ("transitions", "epsilons"), ("max_episode_frames",))
+@generator("scripted-replay", "atari", ("transitions", "epsilons"), ("max_episode_frames",), "dqn-replay-1pct")
 def scripted_replay(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
     """The scripted controller with epsilon annealed along the buffer (DQN-Replay style)."""
     return _scripted(env, options, seed, anneal=True)
 
 
-@generator("dqn-online", "atari", ("transitions", "epsilons", "update_interval"), ("max_episode_frames",))
+@generator(
+    "dqn-online", "atari", ("transitions", "epsilons", "update_interval"), ("max_episode_frames",), "dqn-replay-1pct"
+)
 def dqn_online(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
     """Every transition d3rlpy's DoubleDQN logs while learning online."""
     _one_torch_thread()
@@ -138,8 +160,6 @@ def dqn_online(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any
 
 
 def _one_torch_thread() -> None:
-    import torch
-
     torch.set_num_threads(1)  # the dataset rule's one core: more threads oversubscribe it (~10x slower)
 
 
@@ -209,17 +229,17 @@ def _sac_rollouts(env: str, options: dict[str, Any], seed: int, spec: dict[str, 
     return arrays, details
 
 
-@generator("sac-medium", "mujoco", ("transitions", "sac"))
+@generator("sac-medium", "mujoco", ("transitions", "sac"), stands_for="medium")
 def sac_medium(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
     return _sac_rollouts(env, options, seed, spec, ("medium",))
 
 
-@generator("sac-medium-expert", "mujoco", ("transitions", "sac"))
+@generator("sac-medium-expert", "mujoco", ("transitions", "sac"), stands_for="medium-expert")
 def sac_medium_expert(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
     return _sac_rollouts(env, options, seed, spec, ("medium", "expert"))
 
 
-@generator("sac-medium-replay", "mujoco", ("sac",))
+@generator("sac-medium-replay", "mujoco", ("sac",), stands_for="medium-replay")
 def sac_medium_replay(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
     """The SAC replay buffer up to the medium step (D4RL medium-replay)."""
     folder, training = _sac_training(spec)
@@ -276,22 +296,22 @@ def _ars_rollouts(env: str, options: dict[str, Any], seed: int, roles: tuple[str
     return arrays, details
 
 
-@generator("ars-medium", "mujoco", ("transitions",), ARS_OPTIONS)
+@generator("ars-medium", "mujoco", ("transitions",), ARS_OPTIONS, "medium")
 def ars_medium(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
     return _ars_rollouts(env, options, seed, ("medium",))
 
 
-@generator("ars-expert", "mujoco", ("transitions",), ARS_OPTIONS)
+@generator("ars-expert", "mujoco", ("transitions",), ARS_OPTIONS, "expert")
 def ars_expert(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
     return _ars_rollouts(env, options, seed, ("expert",))
 
 
-@generator("ars-medium-expert", "mujoco", ("transitions",), ARS_OPTIONS)
+@generator("ars-medium-expert", "mujoco", ("transitions",), ARS_OPTIONS, "medium-expert")
 def ars_medium_expert(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
     return _ars_rollouts(env, options, seed, ("medium", "expert"))
 
 
-@generator("ars-medium-replay", "mujoco", ("transitions",), ARS_OPTIONS)
+@generator("ars-medium-replay", "mujoco", ("transitions",), ARS_OPTIONS, "medium-replay")
 def ars_medium_replay(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
     """Rollouts of every ARS snapshot from the first to the medium one, in training order and in
     equal shares: the experience of a learner up to "medium", so returns rise along the buffer

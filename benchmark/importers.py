@@ -38,16 +38,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import numpy as np
 
 from benchmark import io
-from benchmark.datasets import FIELDS, sha256
+from benchmark.datasets import FIELDS, OfflineDataset, fits, sha256
+from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
-
-if TYPE_CHECKING:
-    from benchmark.envs import EnvSpec
+from benchmark.sources import source
 
 DQN_REPLAY_WHERE = (
     "DQN-Replay is in the bucket gs://atari-replay-datasets/dqn (Agarwal et al., 'An Optimistic Perspective on "
@@ -601,7 +600,7 @@ def _read_minari(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------
-# The dataset stage's entry point
+# The mirror sources (benchmark.sources): what the dataset stage calls
 
 
 def _resolve_case(path: Path) -> Path:
@@ -620,84 +619,127 @@ def _resolve_case(path: Path) -> Path:
     return current
 
 
-def import_dataset(
-    spec: dict[str, Any], env_spec: EnvSpec | None = None
-) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """A mirror source -> (the stored arrays, card fields). `spec` is config.dataset_spec's.
-
-    With `env_spec` (benchmark.envs.EnvSpec) the data is checked against the environment the
-    policies are evaluated in (observation width, action count), so a wrong file fails here.
-    """
-    source, options = spec["source"], spec.get("options") or {}
+def _mirror_path(spec: dict[str, Any]) -> Path:
     if not spec.get("mirror_path"):
-        raise BenchmarkError(f"dataset {spec.get('name')!r}: source {source!r} needs `mirror` and `path` in the preset")
-    mirror_path = Path(spec["mirror_path"])
-    if source == "dqn-replay":
-        settings = {key: int(options.get(key, default)) for key, default in DT_1PCT_DEFAULTS.items()}
-        expected = mirror_path / str(settings["run"]) / "replay_logs"
-        folder = _resolve_case(expected)
-        if not folder.is_dir():
-            raise BenchmarkError(
-                f"{expected}: missing DQN-Replay folder (game folder / run / replay_logs, game name matched "
-                f"case-insensitively); {DQN_REPLAY_WHERE}"
-            )
-        arrays, record = sample_dqn_replay_1pct(
-            folder,
-            settings["transitions"],
-            settings["num_buffers"],
-            settings["trajectories_per_buffer"],
-            int(spec.get("seed", 0)),
-            last_checkpoint=settings["last_checkpoint"],
-            action_size=None if env_spec is None else env_spec.action_size,
+        raise BenchmarkError(
+            f"dataset {spec.get('name')!r}: source {spec['source']!r} needs `mirror` and `path` in the preset"
         )
-        clipped = bool(np.all(np.abs(arrays["rewards"]) <= 1.0))
-        card = {
-            "source": "dqn-replay",
-            "mirror_path": str(mirror_path),
-            "replay_folder": str(folder),
-            "protocol": {
-                "name": "dt-paper-1pct",
-                "reference": "Decision Transformer official code, atari/create_dataset.py (kzl/decision-transformer)",
-                **settings,
-                "seed": int(spec.get("seed", 0)),
-            },
-            "sampled": record,
-            "rewards_clipped": clipped,
-            "rewards_note": (
-                "rewards as stored by Dopamine, which clips them to [-1, 1] before storing "
-                "(takuseno/d4rl-atari#13): returns are not game scores"
-            ),
-            "behaviour": "DQN (Dopamine, Nature CNN) replay of one training run, epsilon-greedy",
-        }
-        return arrays, card
-    if source in ("d4rl", "minari"):
-        path = _resolve_case(mirror_path)
-        arrays, notes = _read_d4rl(path) if source == "d4rl" else _read_minari(path)
-        if env_spec is not None:
-            width, dims = arrays["observations"].shape[1], arrays["actions"].shape[1]
-            if (width,) != tuple(env_spec.observation_shape):
-                raise BenchmarkError(
-                    f"{path}: field 'observations': {width} values per row, {env_spec.env} observes "
-                    f"{env_spec.observation_shape[0]}"
-                )
-            if dims != env_spec.action_size:
-                raise BenchmarkError(
-                    f"{path}: field 'actions': {dims} values per row, {env_spec.env} has {env_spec.action_size}"
-                )
-        data_file = path if source == "d4rl" else path / "data" / "main_data.hdf5"
-        card = {
-            "source": source,
-            "mirror_path": str(mirror_path),
-            "mirror_file": {"path": str(data_file), "bytes": data_file.stat().st_size, "sha256": sha256(data_file)},
-            **notes,
-            "rewards_clipped": False,
-            "behaviour": (
-                "D4RL dataset (how each was collected: the D4RL paper, arXiv 2004.07219)"
-                if source == "d4rl"
-                else "Minari dataset (its metadata.json and the Minari docs say how it was collected)"
-            ),
-        }
-        return arrays, card
-    raise BenchmarkError(
-        f"dataset {spec.get('name')!r}: no importer for source {source!r}; known: dqn-replay, d4rl, minari"
+    return Path(spec["mirror_path"])
+
+
+def _fit(arrays: dict[str, np.ndarray], path: Path, env_spec: EnvSpec) -> None:
+    """The imported rows fit the env the policies are evaluated in (shapes, the action box or
+    range): a wrong file fails here, naming it and the row, not at training."""
+    fits(OfflineDataset(card={}, **arrays), path, env_spec, named=lambda name: f"{path}: field {name!r}")
+
+
+def _check_dqn_replay(key: str, suite: str, dataset: dict[str, Any]) -> None:
+    last = dataset.get("last_checkpoint", DT_1PCT_DEFAULTS["last_checkpoint"])
+    buffers = dataset.get("num_buffers", DT_1PCT_DEFAULTS["num_buffers"])
+    if buffers > last + 1:
+        raise BenchmarkError(
+            f"config key '{key}.num_buffers': {buffers} is more than the {last + 1} checkpoints 0..{last} "
+            "(last_checkpoint)"
+        )
+
+
+@source(
+    "dqn-replay",
+    ("atari",),
+    tuple(DT_1PCT_DEFAULTS),
+    stands_for=lambda name, generator: "dqn-replay-1pct",
+    check=_check_dqn_replay,
+)
+def dqn_replay(spec: dict[str, Any], env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The Decision Transformer paper's 1% sample of one game's DQN-Replay run (sample_dqn_replay_1pct)."""
+    mirror_path = _mirror_path(spec)
+    options = spec.get("options") or {}
+    settings = {key: int(options.get(key, default)) for key, default in DT_1PCT_DEFAULTS.items()}
+    expected = mirror_path / str(settings["run"]) / "replay_logs"
+    folder = _resolve_case(expected)
+    if not folder.is_dir():
+        raise BenchmarkError(
+            f"{expected}: missing DQN-Replay folder (game folder / run / replay_logs, game name matched "
+            f"case-insensitively); {DQN_REPLAY_WHERE}"
+        )
+    arrays, record = sample_dqn_replay_1pct(
+        folder,
+        settings["transitions"],
+        settings["num_buffers"],
+        settings["trajectories_per_buffer"],
+        int(spec.get("seed", 0)),
+        last_checkpoint=settings["last_checkpoint"],
+        action_size=env_spec.action_size,
+    )
+    _fit(arrays, folder, env_spec)
+    clipped = bool(np.all(np.abs(arrays["rewards"]) <= 1.0))
+    card = {
+        "source": "dqn-replay",
+        "mirror_path": str(mirror_path),
+        "replay_folder": str(folder),
+        "protocol": {
+            "name": "dt-paper-1pct",
+            "reference": "Decision Transformer official code, atari/create_dataset.py (kzl/decision-transformer)",
+            **settings,
+            "seed": int(spec.get("seed", 0)),
+        },
+        "sampled": record,
+        "rewards_clipped": clipped,
+        "rewards_note": (
+            "rewards as stored by Dopamine, which clips them to [-1, 1] before storing "
+            "(takuseno/d4rl-atari#13): returns are not game scores"
+        ),
+        "behaviour": "DQN (Dopamine, Nature CNN) replay of one training run, epsilon-greedy",
+    }
+    return arrays, card
+
+
+def _own_name(name: str, generator: str | None) -> str:
+    """Presets name D4RL and Minari data after D4RL's datasets, which they are."""
+    return name
+
+
+def _import_box(
+    source_name: str, spec: dict[str, Any], env_spec: EnvSpec, behaviour: str
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A D4RL file or a Minari dataset (box observations and actions) -> the stored arrays and card fields."""
+    mirror_path = _mirror_path(spec)
+    path = _resolve_case(mirror_path)
+    arrays, notes = _read_d4rl(path) if source_name == "d4rl" else _read_minari(path)
+    width, dims = arrays["observations"].shape[1], arrays["actions"].shape[1]
+    if (width,) != tuple(env_spec.observation_shape):
+        raise BenchmarkError(
+            f"{path}: field 'observations': {width} values per row, {env_spec.env} observes "
+            f"{env_spec.observation_shape[0]}"
+        )
+    if dims != env_spec.action_size:
+        raise BenchmarkError(
+            f"{path}: field 'actions': {dims} values per row, {env_spec.env} has {env_spec.action_size}"
+        )
+    data_file = path if source_name == "d4rl" else path / "data" / "main_data.hdf5"
+    _fit(arrays, data_file, env_spec)
+    card = {
+        "source": source_name,
+        "mirror_path": str(mirror_path),
+        "mirror_file": {"path": str(data_file), "bytes": data_file.stat().st_size, "sha256": sha256(data_file)},
+        **notes,
+        "rewards_clipped": False,
+        "behaviour": behaviour,
+    }
+    return arrays, card
+
+
+@source("d4rl", ("mujoco",), (), stands_for=_own_name)
+def d4rl(spec: dict[str, Any], env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """One D4RL hdf5 file (read_d4rl_hdf5)."""
+    return _import_box(
+        "d4rl", spec, env_spec, "D4RL dataset (how each was collected: the D4RL paper, arXiv 2004.07219)"
+    )
+
+
+@source("minari", ("mujoco",), (), stands_for=_own_name)
+def minari(spec: dict[str, Any], env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """One local Minari dataset (read_minari)."""
+    return _import_box(
+        "minari", spec, env_spec, "Minari dataset (its metadata.json and the Minari docs say how it was collected)"
     )

@@ -11,9 +11,23 @@ from pathlib import Path
 RESULTS = Path("results")
 RESOURCES = Path("resources")
 
-RUN = "{suite}/{env}/{dataset}/{algorithm}/seed{seed}"
+RUN = "{suite}/{env}/{dataset}/{algorithm}/seed{seed}"  # a run's id (benchmark.specs.RunKey.id)
 DATASET = "{suite}/{env}/{dataset}"
 BEHAVIOUR = "{suite}/{env}/{behaviour}"
+
+# The results contract: a run's files in results/runs/<run>/ ...
+RUN_CONFIG = "config.json"  # its spec and what training found (benchmark.specs.RunRecord)
+TRAIN_LOG = "train_log.csv"  # one row per checkpoint: train_step, wall_s, the mean losses (benchmark.training)
+EVALUATIONS = "eval.csv"  # one row per evaluation episode (benchmark.evaluation)
+METRICS = "metrics.json"  # its row of scores.csv (benchmark.scores)
+# ... and in resources/checkpoints/<run>/: every checkpoint's step, path and sha256
+CHECKPOINT_MANIFEST = "checkpoints.json"
+# Cards: what a folder holds, written last (their presence means the folder is whole).
+DATASET_CARD = "dataset.json"
+BEHAVIOUR_CARD = "behaviour.json"
+POLICY_CARD = "policy.json"
+FEATURES_CARD = "features.json"  # also copied into a MORE-3S run's folder: the cache it read
+FRAMES_CARD = "frames.json"
 
 
 def dataset_dir(suite: str = "{suite}", env: str = "{env}", dataset: str = "{dataset}") -> Path:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from benchmark import algorithms, config, envs
+from benchmark import config, envs, paths
+from benchmark.specs import RunKey, RunSpec
 
 # -- What was measured, once, on the reference machine ---------------------------------------------
 MACHINE = "Intel Xeon (2 cores, 24 GiB), one torch thread a job"
@@ -37,8 +38,9 @@ class Measured:
     command: str  # what measured it (and reads it back)
 
 
-_STEP = "results/runs/{suite}/*/*/{algorithm}/seed*/train_log.csv: wall_s / train_step at the last checkpoint, mean"
-_EVAL = "results/runs/{suite}/*/*/{algorithm}/seed*/eval.csv: sum(eval_wall_s) / sum(length), mean"
+_RUNS = "results/runs/{suite}/*/*/{algorithm}/seed*"
+_STEP = f"{_RUNS}/{paths.TRAIN_LOG}: wall_s / train_step at the last checkpoint, mean"
+_EVAL = f"{_RUNS}/{paths.EVALUATIONS}: sum(eval_wall_s) / sum(length), mean"
 _RSS = "results/benchmarks/{stage}/{suite}/*/*/{algorithm}/seed*.tsv: max_rss, mean"
 _DT_ATARI = {"context_size": 8, "num_layers": 2, "embed_size": 64, "batch": 4}
 _DT_MUJOCO = {"context_size": 8, "num_layers": 2, "embed_size": 128, "batch": 8}
@@ -72,8 +74,12 @@ MEASURED: dict[str, Measured] = {
         0.0158, "s/env step", {**_DT_MUJOCO, **_ENCODER}, _EVAL.format(suite="mujoco", algorithm="more3s")
     ),
     # Making data, per transition.
-    "dataset/atari/scripted": Measured(7.8e-4, "s/transition", {}, "resources/datasets/atari/*/*/dataset.json: wall_s"),
-    "dataset/mujoco/ars": Measured(2.5e-4, "s/transition", {}, "resources/datasets/mujoco/*/*/dataset.json: wall_s"),
+    "dataset/atari/scripted": Measured(
+        7.8e-4, "s/transition", {}, f"resources/datasets/atari/*/*/{paths.DATASET_CARD}: wall_s"
+    ),
+    "dataset/mujoco/ars": Measured(
+        2.5e-4, "s/transition", {}, f"resources/datasets/mujoco/*/*/{paths.DATASET_CARD}: wall_s"
+    ),
     "dataset/mujoco/sac": Measured(0.014, "s/SAC step", {}, "benchmark/ars.py docstring: 15k SAC steps in ~3.5 min"),
     # DQN-Replay: gunzip of a Dopamine checkpoint's frames (84x84 uint8), 64 MB/s; the import holds
     # its output in memory (3.7 GB peak for 500k transitions). D4RL/Minari files are read directly.
@@ -86,11 +92,14 @@ MEASURED: dict[str, Measured] = {
     "dataset/import": Measured(1e-8, "s/byte", {}, "estimate for D4RL/Minari HDF5 reads (100 MB/s); not measured"),
     # MuJoCo frames under mujoco-render-v2 (84x84, EGL on the CPU).
     "frames/mujoco": Measured(
-        3.9e-3, "s/frame", {}, "resources/features/mujoco/*/*/*/features.json: frames_wall_s / pairs (under load)"
+        3.9e-3,
+        "s/frame",
+        {},
+        f"resources/features/mujoco/*/*/*/{paths.FEATURES_CARD}: frames_wall_s / pairs (under load)",
     ),
     # The frozen encoder, pairs per second on one thread (language layers once per distinct text).
     "features/encode": Measured(
-        1 / 228.0, "s/pair", _ENCODER, "resources/features/*/*/*/*/features.json: encode_pairs_per_s, mean"
+        1 / 228.0, "s/pair", _ENCODER, f"resources/features/*/*/*/*/{paths.FEATURES_CARD}: encode_pairs_per_s, mean"
     ),
     # Peak resident memory of a job at the default sizes (MB): the floor of every estimate.
     "memory/train": Measured(800, "MB", {}, _RSS.format(stage="train", suite="*", algorithm="{bc,cql,dt}")),
@@ -388,10 +397,10 @@ def _features_job(folder: str, features: Any, n: int, gpu: bool) -> Job:
     return Job("features", folder, cpu + cpu_render, mem_mb=memory, disk_bytes=cached + encoder_bytes)
 
 
-def _run_jobs(key: config.RunKey, run: dict[str, Any], env: envs.EnvSpec, n: int, gpu: bool) -> list[Job]:
+def _run_jobs(key: RunKey, run: RunSpec, env: envs.EnvSpec, n: int, gpu: bool) -> list[Job]:
     family = family_of(key.algorithm)
-    hp, training = run["hyperparameters"], run["training"]
-    batch, steps = training["batch_size"], training["steps"]
+    hp = run.hyperparameters
+    batch, steps = run.budget.batch_size, run.budget.steps
     params = parameters(family, key.suite, hp, env)
     train_cpu = steps * scaled(f"train/{key.suite}/{family}", family, key.suite, hp, batch)
     train_gpu = steps * train_step_flops(family, key.suite, hp, batch) / (GPU.flops * GPU.efficiency)
@@ -399,15 +408,17 @@ def _run_jobs(key: config.RunKey, run: dict[str, Any], env: envs.EnvSpec, n: int
     memory = MEASURED[memory_key].value + 16 * params / 1e6  # weights, gradients, Adam's two moments
     if family == "more3s" and hp.get("features") == "live":
         memory += 4 * encoder_parameters(hp) / 1e6
-    checkpoints = len(algorithms.Budget(steps, batch, training["eval_every"]).checkpoints)
+    checkpoints = len(run.budget.checkpoints)
     per_checkpoint = 4 * params * (1 if family == "more3s" else 3)  # d3rlpy saves Adam's state too
     train = Job("train", key.id, 0.0 if gpu else train_cpu, train_gpu if gpu else 0.0, memory)
     train.disk_bytes = checkpoints * per_checkpoint + 2000 * checkpoints
     # evaluation: episodes x the step cap at each checkpoint, more at the last
-    evaluation = run["evaluation"]
-    episodes = evaluation["episodes"] * (checkpoints - 1) + evaluation.get("final_episodes", evaluation["episodes"])
-    protocol = run["protocol"]
-    cap = protocol.get("max_episode_steps") or protocol["max_episode_frames"] // protocol["frame_skip"]
+    episodes = run.evaluation.episodes * (checkpoints - 1) + run.evaluation.final
+    protocol = run.protocol
+    if isinstance(protocol, envs.MujocoProtocol):
+        cap = protocol.max_episode_steps
+    else:
+        cap = protocol.max_episode_frames // protocol.frame_skip
     env_steps = episodes * cap
     # per env step: the env (BC's measured cost), MuJoCo frames for MORE-3S, and the policy's
     # forward pass: its measured share at the default size as a floor (Python, small kernels),

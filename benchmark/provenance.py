@@ -100,7 +100,7 @@ def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root:
         "| dataset | transitions | episodes | return min / mean / max | normalised mean | sha256 |",
         "|---|---|---|---|---|---|",
     ]
-    for card_path in sorted(datasets_root.glob("*/*/*/dataset.json")):
+    for card_path in sorted(datasets_root.glob(f"*/*/*/{paths.DATASET_CARD}")):
         card = json.loads(card_path.read_text())
         returns = card["episode_return"]
         normalized = card.get("behaviour_normalized_return")  # absent for clipped (DQN-Replay) rewards
@@ -109,7 +109,7 @@ def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root:
             f"| {returns['min']:.1f} / {returns['mean']:.1f} / {returns['max']:.1f} "
             f"| {'-' if normalized is None else f'{normalized:.1f}'} | `{card['dataset_sha256']}` |"
         )
-    features = sorted(features_root.glob("*/*/*/*/features.json"))
+    features = sorted(features_root.glob(f"*/*/*/*/{paths.FEATURES_CARD}"))
     if features:
         lines += [
             "",

@@ -8,12 +8,14 @@ v1/v2 gym-mujoco datasets): 100 * (score - min) / (max - min).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from benchmark import io, paths
+from benchmark.specs import RunKey, RunRecord
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class Normalizer:
 
 # results/scores.csv: one row per run, these columns (score_run writes them, aggregate collects
 # them, the report reads them), keyed by RUN_KEY.
-RUN_KEY = ["suite", "env", "dataset", "algorithm", "seed"]
+RUN_KEY = [field.name for field in dataclasses.fields(RunKey)]  # suite, env, dataset, algorithm, seed
 COLUMNS = [
     *RUN_KEY,
     "preset",
@@ -82,17 +84,17 @@ def score_run(run: str) -> dict[str, Any]:
     (max over evaluations of the mean return), with what produced them. Each evaluation's mean is
     over its own episodes: the last one may have more (`final_episodes`)."""
     run_dir = paths.run_dir(run)
-    spec = io.read_json(run_dir / "config.json")
-    evaluations = pd.read_csv(run_dir / "eval.csv")
-    train_log = pd.read_csv(run_dir / "train_log.csv")
-    key = spec["key"]
-    normalize = normalizer(key["suite"], key["env"])
+    record = RunRecord.read(run_dir)
+    evaluations = pd.read_csv(run_dir / paths.EVALUATIONS)
+    train_log = pd.read_csv(run_dir / paths.TRAIN_LOG)
+    key = record.spec.key
+    normalize = normalizer(key.suite, key.env)
     per_step = evaluations.groupby("train_step")["return"].mean().sort_index()
     final_step, best_step = int(per_step.index[-1]), int(per_step.idxmax())
     eval_wall = evaluations.groupby("train_step")["eval_wall_s"].first().sum()
     metrics = {
-        **key,
-        "preset": spec["preset"],
+        **dataclasses.asdict(key),
+        "preset": record.spec.preset,
         "train_steps": int(train_log["train_step"].max()),
         "final_step": final_step,
         "raw_final": float(per_step[final_step]),
@@ -102,14 +104,14 @@ def score_run(run: str) -> dict[str, Any]:
         "norm_best": normalize(float(per_step[best_step])),
         "episodes": int((evaluations["train_step"] == final_step).sum()),  # of the final evaluation
         "normalizer": normalize.table,
-        "protocol": spec["protocol"]["name"],
-        "pretrained": spec["pretrained"],
-        "dataset_sha256": spec["dataset_sha256"],
-        "git_sha": spec["provenance"]["git_sha"],
+        "protocol": record.spec.protocol.name,
+        "pretrained": record.pretrained,
+        "dataset_sha256": record.dataset_sha256,
+        "git_sha": record.provenance["git_sha"],
         "train_wall_s": float(train_log["wall_s"].max()),
         "eval_wall_s": float(eval_wall),
         "wall_s": float(train_log["wall_s"].max() + eval_wall),
     }
     metrics = {column: metrics[column] for column in COLUMNS}  # the contract's order
-    io.write_json(run_dir / "metrics.json", metrics)
+    io.write_json(run_dir / paths.METRICS, metrics)
     return metrics

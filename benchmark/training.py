@@ -1,20 +1,26 @@
-"""The train stage: one run = one algorithm on one dataset with one seed."""
+"""The train stage: one run = one algorithm on one dataset with one seed.
+
+Training owns the run's files: config.json (the spec and what training found), train_log.csv
+(one row per checkpoint, from what the algorithm reports to its `TrainLog`), and in the run's
+checkpoint folder the checkpoints and their manifest.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 
 from benchmark import algorithms, datasets, device, envs, io, paths, provenance
-from benchmark.algorithms import Budget
 from benchmark.errors import BenchmarkError
+from benchmark.specs import RunRecord, RunSpec
 
 log = logging.getLogger(__name__)
-MANIFEST = "checkpoints.json"  # per run, in its checkpoint folder: every checkpoint's step, path and sha256
 
 
 def seed_everything(seed: int, threads: int) -> None:
@@ -26,36 +32,42 @@ def seed_everything(seed: int, threads: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def environment_spec(spec: dict[str, Any]) -> envs.EnvSpec:
-    suite, env = spec["key"]["suite"], spec["key"]["env"]
-    return envs.EnvSpec.of(suite, env, envs.protocol_from_record(spec["protocol"]))
+class TrainLog:
+    """The run's train_log.csv (benchmark.algorithms.TrainLog): at each checkpoint a row of the
+    step, the wall time since training began and the algorithm's metrics, then `save(step)`."""
+
+    def __init__(self, path: Path, save: Callable[[int], None]):
+        self.path = path
+        self.save = save
+        self.rows: list[dict[str, Any]] = []
+        self.started = time.time()
+
+    def start(self) -> None:
+        self.started = time.time()
+
+    def checkpoint(self, step: int, metrics: Mapping[str, float]) -> None:
+        self.rows.append({"train_step": step, "wall_s": round(time.time() - self.started, 2), **metrics})
+        io.write_csv(self.path, pd.DataFrame(self.rows))  # whole at every checkpoint: a killed run keeps its rows
+        self.save(step)
 
 
-def budget_of(spec: dict[str, Any]) -> Budget:
-    return Budget(**spec["training"])
-
-
-def train(spec: dict[str, Any]) -> None:
+def train(spec: RunSpec) -> None:
     """Train one run; write its config.json and train_log.csv, and checkpoints + manifest."""
-    key = spec["key"]
-    run, seed = spec["run"], key["seed"]
+    run, seed = spec.run, spec.key.seed
     run_dir, checkpoint_dir = paths.run_dir(run), paths.checkpoint_dir(run)
-    seed_everything(seed, spec["torch_threads"])
-    env_spec = environment_spec(spec)
-    data_spec = spec["dataset"]
-    folder = paths.dataset_dir(data_spec["suite"], data_spec["env"], data_spec["name"])
-    data = datasets.load(folder, env=env_spec, name=data_spec["name"])
+    seed_everything(seed, spec.torch_threads)
+    env_spec = spec.env_spec()
+    data = datasets.load(spec.dataset.folder, env=env_spec, name=spec.dataset.name)
     log.info("run %s: %d transitions, dataset sha256 %s", run, len(data.rewards), data.sha256)
 
-    budget = budget_of(spec)
-    algorithm = algorithms.get(key["algorithm"])(env_spec, spec["hyperparameters"], budget, seed)
+    algorithm = algorithms.get(spec.key.algorithm)(env_spec, spec.hyperparameters, seed)
 
     checkpoints: list[dict[str, Any]] = []
     started = time.time()
 
-    def keep(step: int, trained: Any) -> None:
+    def keep(step: int) -> None:
         path = checkpoint_dir / f"step{step:08d}.pt"
-        files = trained.save(path)
+        files = algorithm.save(path)
         checkpoints.append(
             {
                 "train_step": step,
@@ -66,36 +78,31 @@ def train(spec: dict[str, Any]) -> None:
         )
         log.info("run %s: checkpoint at step %d (%.0f s)", run, step, time.time() - started)
 
-    algorithm.fit(data, budget, run_dir, keep)
+    algorithm.fit(data, spec.budget, run_dir, TrainLog(run_dir / paths.TRAIN_LOG, keep))
     # after fit: `pretrained` is only known once the algorithm has found (or not) its weights
-    io.write_json(
-        run_dir / "config.json",
-        {
-            **spec,
-            "pretrained": algorithm.pretrained,
-            "dataset_sha256": data.sha256,
-            "dataset_transitions": data.card["transitions"],
-            # the data's own quality, so that reports (made from results/ alone) can show it as a reference;
-            # no normalised return where the card has none (DQN-Replay's clipped rewards are no game score)
-            "behaviour": {
-                "description": data.card.get("behaviour"),
-                "episode_return_mean": data.card["episode_return"]["mean"],
-                "normalized_return": data.card.get("behaviour_normalized_return"),
-            },
-            "provenance": provenance.record(),
-            "execution": device.record(),
+    RunRecord(
+        spec=spec,
+        pretrained=algorithm.pretrained,
+        dataset_sha256=data.sha256,
+        dataset_transitions=data.card["transitions"],
+        # no normalised return where the card has none (DQN-Replay's clipped rewards are no game score)
+        behaviour={
+            "description": data.card.get("behaviour"),
+            "episode_return_mean": data.card["episode_return"]["mean"],
+            "normalized_return": data.card.get("behaviour_normalized_return"),
         },
-    )
-    io.write_json(checkpoint_dir / MANIFEST, {"run": run, "checkpoints": checkpoints})
+        provenance=provenance.record(),
+        execution=device.record(),
+    ).write(run_dir)
+    io.write_json(checkpoint_dir / paths.CHECKPOINT_MANIFEST, {"run": run, "checkpoints": checkpoints})
 
 
-def load_checkpoint(spec: dict[str, Any], path: Path, env_spec: envs.EnvSpec) -> Any:
+def load_checkpoint(spec: RunSpec, path: Path, env_spec: envs.EnvSpec) -> Any:
     """The algorithm saved at `path`, once each of its files has the sha256 the run's checkpoint
     manifest recorded (one line naming the file otherwise)."""
-    key = spec["key"]
-    verify_checkpoint(paths.checkpoint_dir(spec["run"]) / MANIFEST, path)
-    cls = algorithms.get(key["algorithm"])
-    return cls.load(path, env_spec, spec["hyperparameters"], budget_of(spec), key["seed"])
+    verify_checkpoint(paths.checkpoint_dir(spec.run) / paths.CHECKPOINT_MANIFEST, path)
+    cls = algorithms.get(spec.key.algorithm)
+    return cls.load(path, env_spec, spec.hyperparameters, spec.key.seed)
 
 
 def verify_checkpoint(manifest_path: Path, path: Path) -> None:

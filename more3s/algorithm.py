@@ -10,9 +10,7 @@ context sizes, returns scale and optimiser settings per suite, which MORE-3S bui
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from benchmark import io
-from benchmark.algorithms import BatchPolicy, Budget, register
+from benchmark import io, paths
+from benchmark.algorithms import BatchPolicy, Budget, TrainLog, register
 from benchmark.datasets import OfflineDataset
 from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
@@ -101,10 +99,9 @@ class More3SAlgorithm:
     PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
     VARIANT: ClassVar[dict[str, Any]] = {}  # what an ablation changes (subclasses below)
 
-    def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int):
+    def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int):
         self.spec = spec
         self.hp = type(self.default_hyperparameters(spec.suite))(**hyperparameters)
-        self.budget = budget
         self.seed = seed
         self.model: More3S | None = None
         self.features_folder: Path | None = None
@@ -180,18 +177,12 @@ class More3SAlgorithm:
         loss = F.mse_loss(out[valid], actions[valid])
         return loss, {"loss": loss.item()}
 
-    def fit(
-        self,
-        data: OfflineDataset,
-        budget: Budget,
-        log_dir: Path,
-        on_checkpoint: Callable[[int, Any], None],
-    ) -> None:
+    def fit(self, data: OfflineDataset, budget: Budget, run_dir: Path, log: TrainLog) -> None:
         spec = self.features_spec(data.card["suite"], data.card["env"], data.card["name"], dataclasses.asdict(self.hp))
         self.features_folder = spec.folder
         features = cache.load(spec.folder, data)
         self.encoder_record = features.card["pretrained"]
-        io.write_json(log_dir / "features.json", features.card)  # the cache's size, throughput, weights
+        io.write_json(run_dir / paths.FEATURES_CARD, features.card)  # the cache's size, throughput, weights
         torch.manual_seed(self.seed)
         self.model = model = self._build(features.shape).to(self.device)
         windows = Windows(data, self.hp.context_size, np.random.default_rng(self.seed))
@@ -204,10 +195,9 @@ class More3SAlgorithm:
             foreach=True,
         )
         warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / self.hp.warmup_steps))
-        rows: list[dict[str, float]] = []
         interval: list[dict[str, float]] = []
         checkpoints = set(budget.checkpoints)
-        started = time.time()
+        log.start()
         model.train()
         for step in tqdm(range(1, budget.steps + 1), desc="more3s", mininterval=10):
             index, valid_np = windows.sample(budget.batch_size)
@@ -229,11 +219,8 @@ class More3SAlgorithm:
             warmup.step()
             interval.append(metrics)
             if step in checkpoints:
-                means = pd.DataFrame(interval).mean().to_dict()
-                rows.append({"train_step": step, "wall_s": round(time.time() - started, 2), **means})
+                log.checkpoint(step, pd.DataFrame(interval).mean().to_dict())
                 interval = []
-                io.write_csv(log_dir / "train_log.csv", pd.DataFrame(rows))
-                on_checkpoint(step, self)
                 model.train()
 
     def save(self, path: Path) -> list[Path]:
@@ -245,8 +232,8 @@ class More3SAlgorithm:
         return [path, path.with_suffix(".json")]
 
     @classmethod
-    def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], budget: Budget, seed: int) -> Any:
-        algorithm = cls(spec, hyperparameters, budget, seed)
+    def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int) -> Any:
+        algorithm = cls(spec, hyperparameters, seed)
         side = io.read_json(path.with_suffix(".json"))
         algorithm.features_folder = Path(side["features_folder"])
         algorithm.encoder_record = side["encoder_record"]

@@ -44,8 +44,8 @@ from more3s.render import GYMNASIUM_DEFAULT, RenderProtocol, StateRenderer
 
 log = logging.getLogger(__name__)
 
-CARD = "features.json"
-FRAMES_CARD = "frames.json"  # card of a frames store (storage: live, MuJoCo)
+CARD = paths.FEATURES_CARD
+FRAMES_CARD = paths.FRAMES_CARD  # card of a frames store (storage: live, MuJoCo)
 STORAGES = ("cache", "live")
 PARAPHRASES = 3  # phrasings per action in the `paraphrases` prompt set
 MODALITIES = ("image+text", "image", "text")
@@ -172,7 +172,9 @@ def frames_of(spec: FeaturesSpec) -> Any:
 def build_frames(spec: FramesSpec) -> dict[str, Any]:
     """Draw every state of the dataset once: frames.npy (N, S, S, 3) uint8 and its card."""
     started = time.time()
-    data = datasets.load(paths.dataset_dir("mujoco", spec.env, spec.dataset))
+    env_spec = envs.EnvSpec.of("mujoco", spec.env, envs.protocol_for("mujoco"))
+    # the card must be this dataset of this env (one line naming dataset.json), before any drawing
+    data = datasets.load(paths.dataset_dir("mujoco", spec.env, spec.dataset), env=env_spec, name=spec.dataset)
     renderer = StateRenderer(spec.env, spec.render)
     n, size = len(data.rewards), spec.render.size
     folder = spec.folder
@@ -199,8 +201,9 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
     """The features folder: the encoder, text_index.npy, texts.json and the card, plus (storage:
     cache) features.npy, every pair's encoder outputs."""
     started = time.time()
-    data = datasets.load(paths.dataset_dir(spec.suite, spec.env, spec.dataset))
     env_spec = envs.EnvSpec.of(spec.suite, spec.env, envs.protocol_for(spec.suite))
+    # the card must be this dataset of this env (one line naming dataset.json), before any encoding
+    data = datasets.load(paths.dataset_dir(spec.suite, spec.env, spec.dataset), env=env_spec, name=spec.dataset)
     all_texts = step_texts(data, ActionTexts(spec, env_spec.action_meanings, spec.encoder.seed), spec.pairing)
     catalogue, text_index = np.unique(np.asarray(all_texts, dtype=object), return_inverse=True)
     token_ids, text_masks = prompts.tokenize([str(t) for t in catalogue])

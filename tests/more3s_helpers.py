@@ -11,6 +11,7 @@ from conftest import write_random_dataset
 
 from benchmark import datasets, envs, paths
 from benchmark.algorithms import Budget, get, hyperparameters
+from benchmark.training import TrainLog
 from more3s import features
 from more3s.encoder import FrozenEncoder
 from more3s.model import ModelConfig
@@ -75,11 +76,12 @@ def trained(
     if not (spec.folder / features.CARD).exists():
         features.build(spec)
     budget = Budget(steps=steps, batch_size=batch, eval_every=steps)
-    algorithm = cls(envs.EnvSpec.of(suite, env, envs.protocol_for(suite)), hp, budget, seed)
+    algorithm = cls(envs.EnvSpec.of(suite, env, envs.protocol_for(suite)), hp, seed)
     log_dir = Path("logs") / name
     log_dir.mkdir(parents=True, exist_ok=True)
     data = datasets.load(paths.dataset_dir(suite, env, "random"))
-    algorithm.fit(data, budget, log_dir, lambda step, a: a.save(Path("ck") / name / f"step{step}.pt"))
+    log = TrainLog(log_dir / paths.TRAIN_LOG, lambda step: algorithm.save(Path("ck") / name / f"step{step}.pt"))
+    algorithm.fit(data, budget, log_dir, log)
     return algorithm, hp
 
 

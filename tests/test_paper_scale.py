@@ -52,7 +52,8 @@ import yaml
 from conftest import REPO
 from test_benchmark.test_importers import write_d4rl, write_minari, write_replay
 
-from benchmark import algorithms, config, generators, io, paths, training
+from benchmark import algorithms, config, dataset_stage, io, paths, training
+from benchmark.specs import RunSpec
 from more3s import features
 
 pytestmark = pytest.mark.slow
@@ -196,7 +197,7 @@ def paper_scale() -> Iterator[PaperScale]:
         keys = config.grid(preset)
         for suite, env, name in sorted({(k.suite, k.env, k.dataset) for k in keys}):
             folder = project / paths.dataset_dir(suite, env, name)
-            generators.generate(config.dataset_spec(preset, suite, env, name), folder, folder / "logs")
+            dataset_stage.generate(config.dataset_spec(preset, suite, env, name), folder, folder / "logs")
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
@@ -213,7 +214,7 @@ def paper_scale() -> Iterator[PaperScale]:
             )
             for spec in config.features_grid(preset).values()
         ]
-        runs = [config.run_spec(preset, key) for key in keys]
+        runs = [config.run_spec(preset, key).to_dict() for key in keys]  # as the train stage gets them
         trained = {
             name: Job(
                 name,
@@ -277,7 +278,8 @@ def test_checkpoints_reload_whole(paper_scale: PaperScale, monkeypatch: pytest.M
         checkpoints = io.read_json(paths.checkpoint_dir(spec["run"]) / "checkpoints.json")["checkpoints"]
         assert [c["train_step"] for c in checkpoints] == [2]
         path = Path(checkpoints[-1]["path"])
-        algorithm = training.load_checkpoint(spec, path, training.environment_spec(spec))
+        run = RunSpec.from_dict(spec, spec["run"])
+        algorithm = training.load_checkpoint(run, path, run.env_spec())
         again = tmp_path / path.name
         algorithm.save(again)
         saved, resaved = (torch.load(p, weights_only=True, map_location="cpu") for p in (path, again))

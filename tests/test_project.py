@@ -1,9 +1,12 @@
-"""Promises of the repository itself: CI runs the README's test command; one set of pins."""
+"""Promises of the repository itself: CI runs the README's test command; one set of pins; no import
+cycle among the project's modules."""
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
+from pathlib import Path
 
 import yaml
 from conftest import REPO
@@ -32,3 +35,73 @@ def test_environment_yml_installs_the_pinned_project() -> None:
     pins = project["dependencies"] + project["optional-dependencies"]["test"]
     assert all("==" in pin for pin in pins), [p for p in pins if "==" not in p]
     assert "torch==2.13.0" in pins  # the CPU wheel; a loose torch pulls a CUDA build
+
+
+# --- the import graph ----------------------------------------------------------------------------
+
+PACKAGES = ("benchmark", "baselines", "more3s")
+
+
+def project_modules() -> dict[str, Path]:
+    """Module name -> file, for every module of the project's packages."""
+    modules = {}
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def imported_modules(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The project modules a file imports anywhere in its code: inside functions and under
+    TYPE_CHECKING too, since an import there is how a cycle hides."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            assert node.level == 0, f"{path}: relative import"  # the project imports absolutely
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+            names = [name if name in modules else node.module for name in names]
+        else:
+            continue
+        for name in names:
+            while name and name not in modules:  # `import a.b.c` of a package's attribute: its module
+                name = name.rpartition(".")[0]
+            if name:
+                found.add(name)
+    return found
+
+
+def import_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph as a path (first module repeated at its end), or None."""
+    done: set[str] = set()
+    stack: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        if module in stack:
+            return [*stack[stack.index(module) :], module]
+        if module in done:
+            return None
+        stack.append(module)
+        for target in sorted(graph[module]):
+            cycle = visit(target)
+            if cycle:
+                return cycle
+        stack.pop()
+        done.add(module)
+        return None
+
+    return next((cycle for module in sorted(graph) if (cycle := visit(module))), None)
+
+
+def test_the_import_graph_of_the_project_has_no_cycle() -> None:
+    modules = project_modules()
+    graph = {name: imported_modules(path, modules) - {name} for name, path in modules.items()}
+    # the walker sees the edges that matter: the stage's sources, the storage format's users
+    assert {"benchmark.generators", "benchmark.importers", "benchmark.sources"} <= graph["benchmark.dataset_stage"]
+    assert "benchmark.datasets" in graph["benchmark.importers"] and "benchmark.sources" in graph["benchmark.importers"]
+    assert import_cycle(graph) is None, " -> ".join(import_cycle(graph) or [])
+    assert import_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]  # and would see one
+    # the storage format stands alone: no stage, source or behaviour behind it
+    assert graph["benchmark.datasets"] <= {"benchmark.io", "benchmark.paths", "benchmark.envs", "benchmark.errors"}

@@ -16,20 +16,13 @@ from typing import Any
 import pandas as pd
 
 from benchmark import scores
+from benchmark.dataset_stage import SOURCES
+from benchmark.generators import GENERATORS
 
 PUBLISHED_ALGORITHMS = {"DT": "dt", "DiscreteDT": "dt", "CQL": "cql", "DiscreteCQL": "cql", "BC": "bc"}
-# Our generated datasets stand in for these published ones (same recipe, never the same data).
-STAND_INS = {
-    "scripted-replay": "dqn-replay-1pct",
-    "dqn-online": "dqn-replay-1pct",
-    "sac-medium": "medium",
-    "sac-medium-replay": "medium-replay",
-    "sac-medium-expert": "medium-expert",
-    "ars-medium": "medium",
-    "ars-medium-replay": "medium-replay",
-    "ars-medium-expert": "medium-expert",
-    "ars-expert": "expert",
-}
+# Our generated datasets stand in for these published ones (same recipe, never the same data):
+# each generator's registration says which.
+STAND_INS = {name: g.stands_for for name, g in GENERATORS.items() if g.stands_for is not None}
 # unit -> the normaliser our score must use to be set beside it (None: raw returns)
 UNITS: dict[str, str | None] = {
     "raw": None,
@@ -74,12 +67,8 @@ def load() -> pd.DataFrame:
 
 
 def stands_for(source: str, generator: str | None, name: str) -> str | None:
-    """The published dataset one of ours is set beside, or None."""
-    if source == "generated":
-        return STAND_INS.get(generator or "")
-    if source == "dqn-replay":
-        return "dqn-replay-1pct"
-    return name  # d4rl, minari: presets name them after D4RL's datasets
+    """The published dataset one of ours is set beside, or None: its source's registration says."""
+    return SOURCES[source].stands_for(name, generator)
 
 
 def _known(value: Any) -> bool:

@@ -15,10 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark import io, paths, scores
+from benchmark import paths, scores
 from benchmark.errors import BenchmarkError
 from benchmark.report import figures, ladder, published, statistics, tables
 from benchmark.report.statistics import SCORES, Settings
+from benchmark.specs import RunKey, RunRecord
 
 KEY = scores.RUN_KEY[:-1]  # a cell of the grid: every seed of one (task, dataset, algorithm)
 NOT_RECORDED = "not recorded"
@@ -43,20 +44,21 @@ def load_scores(path: Path = paths.SCORES) -> pd.DataFrame:
     return frame
 
 
-def _run_facts(config: dict[str, Any]) -> dict[str, Any]:
+def _run_facts(record: RunRecord) -> dict[str, Any]:
     """What the paper-vs-reproduced and provenance tables need from a run's config.json."""
-    dataset = config["dataset"]
-    provenance = config["provenance"]
+    dataset = record.spec.dataset
+    provenance = record.provenance
+    transitions = record.dataset_transitions
     return {
-        "data_source": dataset["source"],
-        "generator": dataset["options"].get("generator"),
+        "data_source": dataset.source,
+        "generator": dataset.options.get("generator"),
         # runs before `dataset_transitions` was recorded know only the generator's option
-        "transitions": config.get("dataset_transitions", dataset["options"].get("transitions")),
-        "batch_size": config["training"]["batch_size"],
+        "transitions": dataset.options.get("transitions") if transitions is None else transitions,
+        "batch_size": record.spec.budget.batch_size,
         "python": provenance["python"],
         "packages": ", ".join(f"{k} {v}" for k, v in provenance["packages"].items()),
         "machine": f"{provenance['machine']['cpus']} CPUs, {provenance['machine']['platform']}",
-        **_behaviour_facts(config.get("behaviour")),
+        **_behaviour_facts(record.behaviour),
     }
 
 
@@ -78,15 +80,15 @@ def load_runs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     run's facts from its config.json."""
     episodes, facts = [], []
     for row in frame[[*KEY, "seed"]].itertuples(index=False):
-        folder = paths.run_dir(f"{row.suite}/{row.env}/{row.dataset}/{row.algorithm}/seed{row.seed}")
-        for name in ("eval.csv", "config.json"):
+        folder = paths.run_dir(RunKey(**row._asdict()).id)
+        for name in (paths.EVALUATIONS, paths.RUN_CONFIG):
             if not (folder / name).exists():
                 raise BenchmarkError(f"{folder / name}: missing; every run in {paths.SCORES} needs it")
         key = row._asdict()
-        evaluations = pd.read_csv(folder / "eval.csv", usecols=["train_step", "return"])
+        evaluations = pd.read_csv(folder / paths.EVALUATIONS, usecols=["train_step", "return"])
         normalize = scores.normalizer(row.suite, row.env)
         episodes.append(evaluations.assign(**key, norm=normalize(evaluations["return"])))
-        facts.append(key | _run_facts(io.read_json(folder / "config.json")))
+        facts.append(key | _run_facts(RunRecord.read(folder)))
     return pd.concat(episodes, ignore_index=True), pd.DataFrame(facts).astype({"transitions": "Int64"})
 
 

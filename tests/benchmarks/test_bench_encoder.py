@@ -32,7 +32,7 @@ ROUNDS = 3  # the fastest counts, for both
 
 def test_live_encoder_pairs_per_s(benchmark: Any, record: Callable[..., None]) -> None:
     preset = config.load(PRESET)
-    hp = config.run_spec(preset, config.RunKey("mujoco", "hopper", "medium", "more3s", 0))["hyperparameters"]
+    hp = config.run_spec(preset, config.RunKey("mujoco", "hopper", "medium", "more3s", 0)).hyperparameters
     encoder = FrozenEncoder.build(More3SAlgorithm.features_spec("mujoco", "hopper", "medium", hp).encoder, (84, 84, 3))
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, size=(CALLS, BATCH, 84, 84, 3), dtype=np.uint8)

@@ -29,6 +29,7 @@ from benchmark import behaviour, datasets
 from benchmark.algorithms import Budget
 from benchmark.envs import EnvSpec, make_env, protocol_for
 from benchmark.evaluation import run_episodes
+from benchmark.training import TrainLog
 
 pytestmark = pytest.mark.benchmark(group="evaluation")
 
@@ -59,8 +60,8 @@ def paper_size_dt(tmp_path_factory: pytest.TempPathFactory) -> DecisionTransform
     data = datasets.write(folder / "data", arrays, {"suite": "atari", "env": "breakout", "action_size": 4})
     spec = EnvSpec("atari", "breakout", (4, 84, 84), discrete=True, action_size=4)
     budget = Budget(steps=TRAIN_STEPS, batch_size=8, eval_every=TRAIN_STEPS)
-    baseline = DecisionTransformer(spec, dataclasses.asdict(AtariHyperparameters()), budget, SEED)
-    baseline.fit(data, budget, Path(folder), lambda step, algo: None)
+    baseline = DecisionTransformer(spec, dataclasses.asdict(AtariHyperparameters()), SEED)
+    baseline.fit(data, budget, Path(folder), TrainLog(Path(folder) / "train_log.csv", lambda step: None))
     return baseline
 
 

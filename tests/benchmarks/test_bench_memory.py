@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchmark import datasets
+from benchmark import datasets, paths
 
 pytestmark = pytest.mark.benchmark(group="memory")
 
@@ -43,7 +43,7 @@ RESULT = "peak_rss.json"
 
 def write_synthetic(folder: Path, transitions: int, seed: int = 0) -> None:
     """A dataset in the stored format, written chunk by chunk (the frames never all in RAM)."""
-    card_path = folder / datasets.CARD
+    card_path = folder / paths.DATASET_CARD
     if card_path.exists() and datasets.load(folder, verify=False).card["transitions"] == transitions:
         return
     folder.mkdir(parents=True, exist_ok=True)

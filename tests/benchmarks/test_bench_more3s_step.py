@@ -28,6 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from benchmark import config, datasets, envs, paths
 from benchmark.algorithms import Budget, get
+from benchmark.training import TrainLog
 from more3s import features
 
 pytestmark = pytest.mark.benchmark(group="more3s-step")
@@ -44,10 +45,11 @@ def fit_seconds(name: str, suite: str, hp: dict[str, Any], steps: int, batch: in
     env = ENVS[suite]
     spec = envs.EnvSpec.of(suite, env, envs.protocol_for(suite))
     budget = Budget(steps=steps, batch_size=batch, eval_every=steps)
-    algorithm = get(name)(spec, hp, budget, 0)
+    algorithm = get(name)(spec, hp, 0)
     data = datasets.load(paths.dataset_dir(suite, env, "random"))
+    log = TrainLog(Path("logs") / paths.TRAIN_LOG, lambda step: None)
     started = time.perf_counter()
-    algorithm.fit(data, budget, Path("logs"), lambda step, a: None)
+    algorithm.fit(data, budget, Path("logs"), log)
     return time.perf_counter() - started
 
 
@@ -92,11 +94,11 @@ def test_more3s_step_against_d3rlpy_dt(
     write_random_dataset(paths.dataset_dir(suite, env, "random"), suite, episodes=20, length=100)
     key = config.RunKey(suite, env, next(iter(preset["suites"][suite]["datasets"])), "dt", 0)
     dt = config.run_spec(preset, key)
-    dt_hp = dt["hyperparameters"]
-    hp = config.run_spec(preset, config.RunKey(suite, env, key.dataset, "more3s", 0))["hyperparameters"]
+    dt_hp = dt.hyperparameters
+    hp = dict(config.run_spec(preset, config.RunKey(suite, env, key.dataset, "more3s", 0)).hyperparameters)
     hp.update({k: dt_hp[k] for k in SHARED})  # the same transformer
     card = features.build(get("more3s").features_spec(suite, env, "random", hp))
-    batch = dt["training"]["batch_size"]
+    batch = dt.budget.batch_size
 
     costs: dict[str, list[float]] = {"dt": [], "more3s": []}
 

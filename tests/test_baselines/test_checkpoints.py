@@ -4,16 +4,18 @@ bad checkpoint is one line naming the file."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from conftest import dataset_folder, write_random_dataset
+from conftest import write_random_dataset
 
 from benchmark import algorithms, config, datasets, io, paths, training
 from benchmark.errors import BenchmarkError
+from benchmark.specs import RunSpec
 
 
 class _RunsCode:
@@ -24,27 +26,27 @@ class _RunsCode:
 
 
 @pytest.fixture
-def trained(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[dict[str, Any], Path]:
+def trained(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[RunSpec, Path]:
     spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
-    spec["training"].update(steps=2, eval_every=2)
-    write_random_dataset(dataset_folder(spec["dataset"]), "mujoco", name="mixed")
+    spec = dataclasses.replace(spec, budget=dataclasses.replace(spec.budget, steps=2, eval_every=2))
+    write_random_dataset(spec.dataset.folder, "mujoco", name="mixed")
     training.train(spec)
-    manifest = io.read_json(paths.checkpoint_dir(spec["run"]) / "checkpoints.json")
+    manifest = io.read_json(paths.checkpoint_dir(spec.run) / "checkpoints.json")
     return spec, Path(manifest["checkpoints"][-1]["path"])
 
 
-def _load(spec: dict[str, Any], path: Path) -> Any:
-    return training.load_checkpoint(spec, path, training.environment_spec(spec))
+def _load(spec: RunSpec, path: Path) -> Any:
+    return training.load_checkpoint(spec, path, spec.env_spec())
 
 
-def _load_unverified(spec: dict[str, Any], path: Path) -> Any:
+def _load_unverified(spec: RunSpec, path: Path) -> Any:
     """The class's own load, past the manifest's hashes: what torch.load itself lets through."""
-    cls = algorithms.get(spec["key"]["algorithm"])
-    return cls.load(path, training.environment_spec(spec), spec["hyperparameters"], training.budget_of(spec), 0)
+    cls = algorithms.get(spec.key.algorithm)
+    return cls.load(path, spec.env_spec(), spec.hyperparameters, 0)
 
 
 def test_a_checkpoint_that_would_run_code_is_refused_even_when_torch_is_told_not_to_check(
-    trained: tuple[dict[str, Any], Path], monkeypatch: pytest.MonkeyPatch, in_tmp: Path
+    trained: tuple[RunSpec, Path], monkeypatch: pytest.MonkeyPatch, in_tmp: Path
 ) -> None:
     spec, path = trained
     assert _load(spec, path).algo is not None  # the real one loads
@@ -73,9 +75,7 @@ def _flip_last_byte(path: Path) -> None:
     ],
     ids=["empty", "truncated", "flipped-byte", "flipped-config-byte", "missing"],
 )
-def test_a_damaged_checkpoint_is_one_line_naming_the_file(
-    trained: tuple[dict[str, Any], Path], damage, expected: str
-) -> None:
+def test_a_damaged_checkpoint_is_one_line_naming_the_file(trained: tuple[RunSpec, Path], damage, expected: str) -> None:
     spec, path = trained
     assert _load_unverified(spec, path).algo is not None
     damage(path)
@@ -86,8 +86,8 @@ def test_a_damaged_checkpoint_is_one_line_naming_the_file(
     assert "\n" not in message
 
 
-def test_the_manifest_records_a_sha256_of_every_checkpoint_file(trained: tuple[dict[str, Any], Path]) -> None:
+def test_the_manifest_records_a_sha256_of_every_checkpoint_file(trained: tuple[RunSpec, Path]) -> None:
     spec, path = trained
-    manifest = io.read_json(paths.checkpoint_dir(spec["run"]) / "checkpoints.json")
+    manifest = io.read_json(paths.checkpoint_dir(spec.run) / "checkpoints.json")
     recorded = manifest["checkpoints"][-1]["sha256"]
     assert recorded == {f.name: datasets.sha256(f) for f in (path, path.with_suffix(".json"))}

@@ -15,6 +15,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 from conftest import RecordActions
 
@@ -22,7 +23,9 @@ from baselines.dt import AtariHyperparameters, DecisionTransformer, MujocoHyperp
 from benchmark.algorithms import Budget
 from benchmark.datasets import OfflineDataset
 from benchmark.envs import EnvSpec, make_env, protocol_for
+from benchmark.errors import BenchmarkError
 from benchmark.evaluation import run_episodes
+from benchmark.training import TrainLog
 
 CONTEXT = 4
 LENGTHS = (11, 7, 3, 1)  # episodes of different lengths, the longest past the context window
@@ -40,9 +43,9 @@ def _dataset(observations: np.ndarray, actions: np.ndarray, length: int) -> Offl
 def _trained_dt(spec: EnvSpec, hyperparameters: Any, data: OfflineDataset, tmp: Path) -> Any:
     """A DT fitted for a few steps (fitted scalers, non-initial weights) by the suite's baseline."""
     torch.set_num_threads(1)
-    budget = Budget(steps=3, batch_size=4, eval_every=3)
-    baseline = DecisionTransformer(spec, dataclasses.asdict(hyperparameters), budget, seed=0)
-    baseline.fit(data, baseline.budget, tmp, lambda step, algo: None)
+    baseline = DecisionTransformer(spec, dataclasses.asdict(hyperparameters), seed=0)
+    log = TrainLog(tmp / "train_log.csv", lambda step: None)
+    baseline.fit(data, Budget(steps=3, batch_size=4, eval_every=3), tmp, log)
     return baseline
 
 
@@ -303,3 +306,9 @@ def test_run_episodes_matches_sequential_rollouts() -> None:
         env.close()
         assert (returns[i], lengths[i]) == (total, steps), f"episode {i}"
     assert len(set(lengths.tolist())) > 1, "episodes should end at different steps"
+
+
+def test_a_dt_policy_without_a_target_return_is_one_line(tmp_path: Path) -> None:
+    policy = _trained_atari_dt(tmp_path).policy()
+    with pytest.raises(BenchmarkError, match=r"^the Decision Transformer .* needs a target_return$"):
+        policy.reset(2, None)

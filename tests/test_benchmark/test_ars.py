@@ -33,14 +33,18 @@ def _snapshots(folder: Path) -> dict[str, np.ndarray]:
         return {key: arrays[key] for key in arrays.files}
 
 
-def test_the_recipe_runs_at_a_tiny_budget_through_the_command_line(tmp_path: Path) -> None:
-    assert cli.main(["policy", "--env", "hopper", "--out", str(tmp_path), "--iterations", "2"]) == 0
+@pytest.mark.parametrize(("task", "weights_shape"), [("hopper", (1, 3, 11)), ("walker2d", (1, 6, 17))])
+def test_the_recipe_runs_at_a_tiny_budget_through_the_command_line(
+    tmp_path: Path, task: str, weights_shape: tuple[int, ...]
+) -> None:
+    recipe = ars.RECIPES[task]
+    assert cli.main(["policy", "--env", task, "--out", str(tmp_path), "--iterations", "2"]) == 0
     card = io.read_json(tmp_path / ars.POLICY_CARD)
-    assert card["recipe"] == {**dataclasses.asdict(ars.RECIPES["hopper"]), "iterations": 2, "medium_band": [25.0, 55.0]}
+    assert card["recipe"] == {**dataclasses.asdict(recipe), "iterations": 2, "medium_band": [25.0, 55.0]}
     assert card["sha256"][ars.SNAPSHOTS] == sha256(tmp_path / ars.SNAPSHOTS)
-    assert [point["iteration"] for point in card["training_curve"]] == [2]
-    assert card["expert"]["episodes"] == ars.RECIPES["hopper"].select_episodes
-    assert _snapshots(tmp_path)["weights"].shape == (1, 3, 11)
+    assert [point["iteration"] for point in card["training_curve"]] == [2]  # the last iteration is a snapshot
+    assert card["expert"]["episodes"] == recipe.select_episodes
+    assert _snapshots(tmp_path)["weights"].shape == weights_shape
 
 
 def test_a_killed_training_resumes_to_the_same_policies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

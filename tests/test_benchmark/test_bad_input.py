@@ -3,8 +3,8 @@
 output, `error: ...`, naming the file or config key; no file is written or changed. A few cases
 go through Snakemake too (slow).
 
-Inputs: presets (`check-config`), the command line itself, datasets (`train`), checkpoints
-(`evaluate`) and the real-format importers (`dataset`).
+Inputs: presets (`check-config`), the command line itself, datasets (`train`, and MORE-3S's
+`features`), checkpoints (`evaluate`) and the real-format importers (`dataset`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import yaml
 from conftest import REPO, copy_project, snakemake, write_random_dataset
 
 from benchmark import config, datasets, io, paths, training
+from benchmark.specs import RunSpec
 
 SMOKE = (REPO / "config" / "smoke.yaml").read_text()
 HOPPER_BC = config.RunKey("mujoco", "hopper", "mixed", "bc", 0)
@@ -217,7 +218,17 @@ CLI_CASES = [
     Case(
         "run-never-trained",
         lambda folder: ["evaluate", "--run", HOPPER_BC.id],
-        f"results/runs/{HOPPER_BC.id}/config.json: No such file or directory",
+        f"results/runs/{HOPPER_BC.id}/config.json: missing; the train stage writes it",
+    ),
+    Case(
+        "spec-missing-key",
+        lambda folder: ["train", "--spec", run_spec(HOPPER_BC, drop="training.steps")],
+        "argument --spec: key 'training.steps': missing",
+    ),
+    Case(
+        "spec-mistyped-key",
+        lambda folder: ["train", "--spec", run_spec(HOPPER_BC, seed="0")],
+        "argument --spec: key 'key.seed': '0' is not an integer",
     ),
 ]
 
@@ -225,15 +236,22 @@ CLI_CASES = [
 # --- datasets, as the train stage loads them ----------------------------------------------------
 
 
-def run_spec(key: config.RunKey) -> str:
-    return json.dumps(config.run_spec(config.validate(smoke_preset()), key))
+def run_spec(key: config.RunKey, drop: str | None = None, seed: Any = None) -> str:
+    """The run's --spec; with `drop` ("training.steps") a key removed, with `seed` its key's seed replaced."""
+    spec = config.run_spec(config.validate(smoke_preset()), key).to_dict()
+    if drop is not None:
+        section, name = drop.split(".")
+        del spec[section][name]
+    if seed is not None:
+        spec["key"]["seed"] = seed
+    return json.dumps(spec)
 
 
 def rehash(folder: Path) -> None:
     """Record the files' current hashes on the card: data made wrong by its maker, not damaged later."""
-    card = io.read_json(folder / datasets.CARD)
+    card = io.read_json(folder / paths.DATASET_CARD)
     card["sha256"] = {f"{field}.npy": datasets.sha256(folder / f"{field}.npy") for field in datasets.FIELDS}
-    io.write_json(folder / datasets.CARD, card)
+    io.write_json(folder / paths.DATASET_CARD, card)
 
 
 def bad_dataset(key: config.RunKey, damage: Callable[[Path], Any], hashed: bool = True) -> Callable[[Path], list[str]]:
@@ -268,7 +286,7 @@ def set_at(index: Any, value: float) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def edit_card(**fields: Any) -> Callable[[Path], None]:
-    return lambda data: io.write_json(data / datasets.CARD, io.read_json(data / datasets.CARD) | fields)
+    return lambda data: io.write_json(data / paths.DATASET_CARD, io.read_json(data / paths.DATASET_CARD) | fields)
 
 
 def flip_last_byte(path: Path) -> None:
@@ -356,13 +374,44 @@ DATASET_CASES = [
     ),
     Case(
         "card-not-json",
-        bad_dataset(HOPPER_BC, lambda data: (data / datasets.CARD).write_text("{"), hashed=False),
+        bad_dataset(HOPPER_BC, lambda data: (data / paths.DATASET_CARD).write_text("{"), hashed=False),
         f"{HOPPER_DATA}/dataset.json: not valid JSON",
     ),
     Case(
         "dataset-missing",
         lambda folder: ["train", "--spec", run_spec(HOPPER_BC)],
         f"{HOPPER_DATA}/dataset.json: dataset card missing",
+    ),
+]
+
+
+# --- datasets, as MORE-3S's features stage loads them --------------------------------------------
+
+HOPPER_MORE3S = config.RunKey("mujoco", "hopper", "mixed", "more3s", 0)
+
+
+def features_of(damage: Callable[[Path], Any]) -> Callable[[Path], list[str]]:
+    """The features stage of the MORE-3S run on the run's dataset, made valid, then `damage`d."""
+
+    def make(folder: Path) -> list[str]:
+        bad_dataset(HOPPER_MORE3S, damage)(folder)
+        spec = config.features_spec(config.validate(smoke_preset()), HOPPER_MORE3S)
+        return ["features", "--spec", json.dumps(asdict(spec))]
+
+    return make
+
+
+ANOTHER_DATASET = f"{HOPPER_DATA}/dataset.json: the card is of dataset"
+FEATURES_CASES = [
+    Case(
+        "card-of-another-env",
+        features_of(edit_card(env="walker2d")),
+        f"{ANOTHER_DATASET} mujoco/walker2d/mixed, not of the run's mujoco/hopper/mixed",
+    ),
+    Case(
+        "card-of-another-dataset",
+        features_of(edit_card(name="medium")),
+        f"{ANOTHER_DATASET} mujoco/hopper/medium, not of the run's mujoco/hopper/mixed",
     ),
 ]
 
@@ -380,7 +429,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         write_random_dataset(
             paths.dataset_dir(HOPPER_BC.suite, HOPPER_BC.env, HOPPER_BC.dataset), "mujoco", name="mixed"
         )
-        training.train(spec)
+        training.train(RunSpec.from_dict(spec, "spec"))
     return folder
 
 
@@ -479,7 +528,9 @@ def d4rl(write: Callable[[Path], Any]) -> Callable[[Path], list[str]]:
     return make
 
 
-def minari(write_metadata: Callable[[Path], Any]) -> Callable[[Path], list[str]]:
+def minari(
+    write_metadata: Callable[[Path], Any], change: Callable[[dict[str, np.ndarray]], Any] = lambda episode: None
+) -> Callable[[Path], list[str]]:
     def make(folder: Path) -> list[str]:
         root = folder / "mirror" / "hopper-medium-v0"
         arrays = d4rl_arrays(31)
@@ -490,6 +541,7 @@ def minari(write_metadata: Callable[[Path], Any]) -> Callable[[Path], list[str]]
             "terminations": np.eye(1, 30, 29, dtype=bool)[0],
             "truncations": np.zeros(30, bool),
         }
+        change(episode)
         write_hdf5(root / "data" / "main_data.hdf5", **{f"episode_0/{k}": v for k, v in episode.items()})
         write_metadata(root / "metadata.json")
         return import_spec("minari", root)
@@ -497,6 +549,7 @@ def minari(write_metadata: Callable[[Path], Any]) -> Callable[[Path], list[str]]
     return make
 
 
+ACTION_OUTSIDE = set_at((7, 2), 3.0)  # hopper's action box is [-1, 1]
 IMPORTER_CASES = [
     Case("d4rl-missing", d4rl(lambda path: None), "mirror/hopper_medium-v2.hdf5"),
     Case(
@@ -512,6 +565,21 @@ IMPORTER_CASES = [
         d4rl(lambda path: write_hdf5(path, **(d4rl_arrays() | {"rewards": np.full(120, np.nan, np.float32)}))),
         "hopper_medium-v2.hdf5: field 'rewards'",
     ),
+    Case(
+        "d4rl-action-outside-the-box",
+        d4rl(lambda path: write_hdf5(path, **(d4rl_arrays() | {"actions": ACTION_OUTSIDE(d4rl_arrays()["actions"])}))),
+        "hopper_medium-v2.hdf5: field 'actions': holds actions outside hopper's action box [-1.0, 1.0] "
+        "(first at row 7)",
+    ),
+    Case(
+        "minari-action-outside-the-box",
+        minari(
+            lambda path: path.write_text("{}"),
+            lambda episode: episode.update(actions=ACTION_OUTSIDE(episode["actions"])),
+        ),
+        "hopper-medium-v0/data/main_data.hdf5: field 'actions': holds actions outside hopper's action box [-1.0, 1.0] "
+        "(first at row 7)",
+    ),
     Case("minari-metadata-not-json", minari(lambda path: path.write_text("{")), "metadata.json: not valid JSON"),
     Case(
         "minari-metadata-not-an-object", minari(lambda path: path.write_text("[]")), "metadata.json: not a JSON object"
@@ -524,6 +592,7 @@ CORPUS = [
     *(pytest.param(case, id=f"cli-{case.id}") for case in CLI_CASES),
     *(pytest.param(case, id=f"dataset-{case.id}") for case in DATASET_CASES),
     *(pytest.param(case, id=f"importer-{case.id}") for case in IMPORTER_CASES),
+    *(pytest.param(case, id=f"features-{case.id}") for case in FEATURES_CASES),
 ]
 
 

@@ -17,7 +17,7 @@ import yaml
 from conftest import REPO, dataset_folder, snakemake
 
 from benchmark import __main__ as cli
-from benchmark import behaviour, config, datasets, generators
+from benchmark import behaviour, config, dataset_stage, datasets
 from benchmark.errors import BenchmarkError
 
 SAC = {"steps": 300, "medium_step": 150, "update_interval": 4}
@@ -49,7 +49,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[
         for name in preset["suites"]["mujoco"]["datasets"]:
             data_spec = config.dataset_spec(preset, "mujoco", "hopper", name)
             folder = work / dataset_folder(data_spec)
-            generators.generate(data_spec, folder, folder / "logs")
+            dataset_stage.generate(data_spec, folder, folder / "logs")
             made[name] = datasets.load(folder)
     yield work / spec["dir"], made
 
@@ -122,7 +122,7 @@ def test_dqn_online_logs_every_transition_as_single_frames(in_tmp: Path) -> None
             "max_episode_frames": 2000,
         },
     }
-    data = generators.generate(spec, in_tmp / "dqn", in_tmp / "logs")
+    data = dataset_stage.generate(spec, in_tmp / "dqn", in_tmp / "logs")
     assert data.observations.shape == (300, 84, 84) and data.observations.dtype == np.uint8
     assert data.card["behaviour_settings"]["update_start_step"] == 30 and "DoubleDQN" in data.card["behaviour"]
     transition = datasets.load(in_tmp / "dqn").to_d3rlpy(frame_stack=4).sample_transition_batch(2)

@@ -10,6 +10,7 @@ from conftest import REPO
 
 from benchmark import config
 from benchmark.errors import BenchmarkError
+from benchmark.specs import Budget, Evaluation
 
 PRESETS = sorted((REPO / "config").glob("*.yaml"))
 
@@ -30,10 +31,11 @@ def test_grid_is_suites_envs_datasets_algorithms_seeds(smoke_config: dict[str, A
 def test_run_spec_merges_published_hyperparameters_with_overrides(smoke_config: dict[str, Any]) -> None:
     key = config.RunKey("atari", "breakout", "mixed", "dt", 0)
     spec = config.run_spec(smoke_config, key)
-    assert spec["hyperparameters"]["context_size"] == 4  # smoke override
-    assert spec["hyperparameters"]["learning_rate"] == 6e-4  # published default kept
-    assert spec["protocol"]["name"] == "atari-dt-v2[max_episode_frames=4000]"
-    assert spec["training"] == {"steps": 20, "batch_size": 8, "eval_every": 10}
+    assert spec.hyperparameters["context_size"] == 4  # smoke override
+    assert spec.hyperparameters["learning_rate"] == 6e-4  # published default kept
+    assert spec.protocol.name == "atari-dt-v2[max_episode_frames=4000]"
+    assert spec.budget == Budget(steps=20, batch_size=8, eval_every=10)
+    assert spec.evaluation == Evaluation(episodes=1, final_episodes=2)
 
 
 def _broken(smoke_config: dict[str, Any], edit) -> dict[str, Any]:

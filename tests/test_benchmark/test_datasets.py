@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import write_random_dataset
 
-from benchmark import behaviour, config, datasets, generators
+from benchmark import behaviour, config, dataset_stage, datasets
 from benchmark.errors import BenchmarkError
 
 
@@ -102,7 +102,7 @@ def test_replay_style_atari_card_shows_returns_rising_along_the_buffer(in_tmp: P
             "max_episode_frames": 4000,
         },
     }
-    card = generators.generate(spec, in_tmp / "replay", in_tmp / "logs").card
+    card = dataset_stage.generate(spec, in_tmp / "replay", in_tmp / "logs").card
     along = card["episode_return_along_buffer"]
     assert along[-1] > along[0] + 5
     assert card["episode_epsilons"][0] == 1.0 and np.all(np.diff(card["episode_epsilons"]) < 0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import RecordActions
+from conftest import REPO, RecordActions
 
 from benchmark import envs, io, paths
 from benchmark.errors import BenchmarkError
@@ -63,13 +63,13 @@ def test_atari_protocol_evaluates_with_dopamines_epsilon() -> None:
 
 def test_a_run_recorded_under_an_older_protocol_version_is_not_evaluated(in_tmp: Path) -> None:
     """Its numbers would be labelled with a protocol they were not measured under."""
-    run = "atari/breakout/mixed/bc/seed0"
+    run = "atari/breakout/expert/bc/seed0"
+    spec = io.read_json(REPO / paths.run_dir(run) / "config.json")  # a committed run
     protocol = vars(envs.protocol_for("atari", {"max_episode_frames": 4000}))
     v1 = {k: v for k, v in protocol.items() if k != "frame_stack_padding"} | {
         "name": "atari-dt-v1[max_episode_frames=4000]"
     }
-    spec = {"key": {"suite": "atari", "env": "breakout", "seed": 0}, "torch_threads": 1, "protocol": v1}
-    io.write_json(paths.run_dir(run) / "config.json", spec)
+    io.write_json(paths.run_dir(run) / "config.json", spec | {"protocol": v1})
     with pytest.raises(BenchmarkError, match=r"config\.json: protocol 'atari-dt-v1\[max_episode_frames=4000\]' is an"):
         evaluate(run)
     io.write_json(paths.run_dir(run) / "config.json", spec | {"protocol": protocol})

@@ -58,7 +58,7 @@ def fill(disk: Path) -> Path:
 def stages() -> list[tuple[str, list[str], str]]:
     """(stage, arguments, the file its error names) of one smoke run, in workflow order."""
     preset = config.validate(yaml.safe_load((REPO / "config" / "smoke.yaml").read_text()))
-    spec = config.run_spec(preset, KEY)
+    spec = config.run_spec(preset, KEY).to_dict()
     spec["training"].update(steps=2, eval_every=2)
     dataset = config.dataset_spec(preset, KEY.suite, KEY.env, KEY.dataset)
     settings = {"focus": "more3s", "bootstrap_reps": 100, "profile_bootstrap_reps": 100, "seed": 0}

@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 import pytest
 
-from benchmark import config, datasets, generators, importers
+from benchmark import config, dataset_stage, datasets, importers
 from benchmark.errors import BenchmarkError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -222,7 +222,7 @@ def dqn_spec(mirror: Path, **options: int) -> dict[str, Any]:
 
 def test_generate_imports_dqn_replay_into_a_loadable_dataset(replay: Replay, tmp_path: Path) -> None:
     folder = tmp_path / "dataset"
-    generators.generate(dqn_spec(tmp_path / "mirror"), folder, folder / "logs")
+    dataset_stage.generate(dqn_spec(tmp_path / "mirror"), folder, folder / "logs")
     loaded = datasets.load(folder)
     card = loaded.card
     assert set(card["sha256"]) == {f"{name}.npy" for name in datasets.FIELDS}
@@ -237,7 +237,7 @@ def test_generate_imports_dqn_replay_into_a_loadable_dataset(replay: Replay, tmp
 
 def test_missing_mirror_names_the_expected_path_and_where_to_get_it(tmp_path: Path) -> None:
     with pytest.raises(BenchmarkError) as error:
-        importers.import_dataset(dqn_spec(tmp_path / "nowhere"))
+        dataset_stage.generate(dqn_spec(tmp_path / "nowhere"), tmp_path / "dataset", tmp_path / "logs")
     assert_one_line(error, str(tmp_path / "nowhere" / "dqn-replay" / "breakout" / "1" / "replay_logs"), "gs://")
 
 
@@ -339,7 +339,7 @@ def test_generate_imports_d4rl_into_a_loadable_dataset(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     write_d4rl(mirror / "d4rl" / "hopper_medium-v2.hdf5")
     folder = tmp_path / "dataset"
-    generators.generate(d4rl_spec(mirror), folder, folder / "logs")
+    dataset_stage.generate(d4rl_spec(mirror), folder, folder / "logs")
     loaded = datasets.load(folder)
     card = loaded.card
     assert set(card["sha256"]) == {f"{name}.npy" for name in datasets.FIELDS}
@@ -354,13 +354,27 @@ def test_d4rl_file_of_another_task_is_refused(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     write_d4rl(mirror / "d4rl" / "hopper_medium-v2.hdf5", obs_dim=17, act_dim=6)  # halfcheetah's widths
     with pytest.raises(BenchmarkError) as error:
-        generators.generate(d4rl_spec(mirror), tmp_path / "dataset", tmp_path / "logs")
+        dataset_stage.generate(d4rl_spec(mirror), tmp_path / "dataset", tmp_path / "logs")
     assert_one_line(error, "hopper_medium-v2.hdf5", "'observations'")
+
+
+@pytest.mark.parametrize("value", [1.5, -7.0])
+def test_d4rl_actions_outside_the_action_box_are_refused_at_import(tmp_path: Path, value: float) -> None:
+    mirror = tmp_path / "mirror"
+    actions = np.random.default_rng(0).uniform(-1, 1, size=(250, 3)).astype(np.float32)
+    actions[42, 1] = value
+    write_d4rl(mirror / "d4rl" / "hopper_medium-v2.hdf5", actions=actions)
+    with pytest.raises(BenchmarkError) as error:
+        dataset_stage.generate(d4rl_spec(mirror), tmp_path / "dataset", tmp_path / "logs")
+    assert_one_line(
+        error, "hopper_medium-v2.hdf5: field 'actions': holds actions outside hopper's action box", "row 42"
+    )
+    assert not (tmp_path / "dataset").exists()  # nothing written
 
 
 def test_missing_d4rl_file_names_the_expected_path(tmp_path: Path) -> None:
     with pytest.raises(BenchmarkError) as error:
-        importers.import_dataset(d4rl_spec(tmp_path / "mirror"))
+        dataset_stage.generate(d4rl_spec(tmp_path / "mirror"), tmp_path / "dataset", tmp_path / "logs")
     assert_one_line(error, str(tmp_path / "mirror" / "d4rl" / "hopper_medium-v2.hdf5"), "Farama-Foundation/D4RL")
 
 
@@ -435,7 +449,7 @@ def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
     episodes = write_minari(mirror / "minari" / "mujoco" / "hopper" / "test-v0")
     spec = {**d4rl_spec(mirror), "source": "minari", "mirror_path": str(mirror / "minari/mujoco/hopper/test-v0")}
     folder = tmp_path / "dataset"
-    loaded = generators.generate(spec, folder, folder / "logs")
+    loaded = dataset_stage.generate(spec, folder, folder / "logs")
     np.testing.assert_allclose(loaded.observations[:30], episodes[0]["observations"][:-1].astype(np.float32))
     np.testing.assert_allclose(loaded.rewards[30:75], episodes[1]["rewards"].astype(np.float32))
     ends = np.flatnonzero(loaded.terminals + loaded.timeouts)
@@ -450,5 +464,5 @@ def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
 def test_missing_minari_dataset_names_the_expected_file(tmp_path: Path) -> None:
     spec = {**d4rl_spec(tmp_path), "source": "minari", "mirror_path": str(tmp_path / "minari/hopper-v0")}
     with pytest.raises(BenchmarkError) as error:
-        generators.generate(spec, tmp_path / "dataset", tmp_path / "logs")
+        dataset_stage.generate(spec, tmp_path / "dataset", tmp_path / "logs")
     assert_one_line(error, str(tmp_path / "minari/hopper-v0/data/main_data.hdf5"), "minari download")

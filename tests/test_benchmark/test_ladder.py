@@ -10,7 +10,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
-from conftest import REPO, dataset_folder, write_random_dataset
+from conftest import REPO, write_random_dataset
 from matplotlib.figure import Figure
 
 from benchmark import aggregate, config, io, paths, report, scores, training
@@ -227,12 +227,12 @@ def test_the_behaviour_is_a_row_and_a_line_where_recorded(
 
 def test_training_records_the_datas_behaviour(smoke_config: dict[str, Any], in_tmp: Path) -> None:
     spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
-    folder = dataset_folder(spec["dataset"])
+    folder = spec.dataset.folder
     data = write_random_dataset(folder, "mujoco", name="mixed")
     card = io.read_json(folder / "dataset.json")  # what a generator adds; not covered by the hashes
     io.write_json(folder / "dataset.json", card | {"behaviour": "made-up policy", "behaviour_normalized_return": 7.5})
     training.train(spec)
-    recorded = io.read_json(paths.run_dir(spec["run"]) / "config.json")["behaviour"]
+    recorded = io.read_json(paths.run_dir(spec.run) / "config.json")["behaviour"]
     assert recorded == {
         "description": "made-up policy",
         "episode_return_mean": pytest.approx(float(data.episode_returns().mean())),

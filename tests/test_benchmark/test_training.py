@@ -4,6 +4,7 @@ seed twice = same numbers."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -12,21 +13,21 @@ from typing import Any
 import pandas as pd
 import pytest
 import torch
-from conftest import dataset_folder, write_random_dataset
+from conftest import write_random_dataset
 
 from benchmark import algorithms, config, datasets, envs, evaluation, io, paths, scores, training
-from benchmark.algorithms import Budget
 from benchmark.errors import BenchmarkError
+from benchmark.specs import Budget, Evaluation, RunSpec
 from more3s import features
 
 
-def _run(workdir: Path, spec: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+def _run(workdir: Path, spec: RunSpec) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     os.chdir(workdir)
-    write_random_dataset(dataset_folder(spec["dataset"]), spec["key"]["suite"], name=spec["dataset"]["name"])
+    write_random_dataset(spec.dataset.folder, spec.key.suite, name=spec.dataset.name)
     training.train(spec)
-    evaluation.evaluate(spec["run"])
-    metrics = scores.score_run(spec["run"])
-    run_dir = paths.run_dir(spec["run"])
+    evaluation.evaluate(spec.run)
+    metrics = scores.score_run(spec.run)
+    run_dir = paths.run_dir(spec.run)
     return pd.read_csv(run_dir / "train_log.csv"), pd.read_csv(run_dir / "eval.csv"), metrics
 
 
@@ -52,11 +53,15 @@ def test_same_seed_twice_gives_identical_numbers(
 
 def test_run_files_follow_the_results_contract(smoke_config: dict[str, Any], in_tmp: Path) -> None:
     spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 1))
-    spec["training"].update(steps=25, eval_every=10)
-    spec["evaluation"].update(episodes=2, final_episodes=3)
+    spec = dataclasses.replace(
+        spec,
+        budget=dataclasses.replace(spec.budget, steps=25, eval_every=10),
+        evaluation=Evaluation(episodes=2, final_episodes=3),
+    )
     train_log, evaluations, metrics = _run(in_tmp, spec)
-    recorded = io.read_json(paths.run_dir(spec["run"]) / "config.json")
-    assert recorded["hyperparameters"] == spec["hyperparameters"]
+    recorded = io.read_json(paths.run_dir(spec.run) / "config.json")
+    assert recorded["hyperparameters"] == spec.hyperparameters
+    assert recorded["training"] == {"steps": 25, "batch_size": 16, "eval_every": 10}
     assert recorded["pretrained"] == "no"
     assert recorded["execution"]["device"] == "cpu:0"  # no GPU given to the job
     assert recorded["dataset_sha256"] == metrics["dataset_sha256"]
@@ -79,26 +84,69 @@ def test_every_algorithm_trains_exactly_its_steps(smoke_config: dict[str, Any], 
     """25 steps with eval_every 10: every algorithm trains 25 steps, with checkpoints at 10, 20, 25."""
     key = config.RunKey("atari", "breakout", "mixed", algorithm, 0)
     spec = config.run_spec(smoke_config, key)
-    spec["training"].update(steps=25, eval_every=10)
-    write_random_dataset(dataset_folder(spec["dataset"]), "atari", name="mixed", episodes=3, length=30)
+    spec = dataclasses.replace(spec, budget=dataclasses.replace(spec.budget, steps=25, eval_every=10))
+    write_random_dataset(spec.dataset.folder, "atari", name="mixed", episodes=3, length=30)
     cache = config.features_spec(smoke_config, key)
     if cache is not None:  # MORE-3S trains on its encoder's outputs
         features.build(cache)
     training.train(spec)
-    train_log = pd.read_csv(paths.run_dir(spec["run"]) / "train_log.csv")
+    train_log = pd.read_csv(paths.run_dir(spec.run) / "train_log.csv")
     assert list(train_log["train_step"]) == [10, 20, 25]
-    manifest = io.read_json(paths.checkpoint_dir(spec["run"]) / "checkpoints.json")
+    assert list(train_log.columns[:2]) == ["train_step", "wall_s"] and len(train_log.columns) > 2  # + the losses
+    manifest = io.read_json(paths.checkpoint_dir(spec.run) / "checkpoints.json")
     assert [c["train_step"] for c in manifest["checkpoints"]] == [10, 20, 25]
     assert all(Path(c["path"]).exists() for c in manifest["checkpoints"])
 
 
-def _fitted(name: str, spec: dict[str, Any], budget: Budget) -> Any:
+class _Counting:
+    """An algorithm outside the d3rlpy glue: it only reports metrics; training writes the files."""
+
+    pretrained = "no"
+
+    def __init__(self, spec: envs.EnvSpec, hyperparameters: dict[str, Any], seed: int):
+        self.step = 0
+
+    def fit(self, data: datasets.OfflineDataset, budget: Budget, run_dir: Path, log: Any) -> None:
+        log.start()
+        for step in budget.checkpoints:
+            self.step = step
+            log.checkpoint(step, {"loss": step / 100, "action_accuracy": 0.5})
+
+    def save(self, path: Path) -> list[Path]:
+        io.write_text(path, f"step {self.step}\n")  # what training saves is the state at that checkpoint
+        return [path]
+
+
+def test_training_writes_the_train_log_from_what_the_algorithm_reports(
+    smoke_config: dict[str, Any], in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(algorithms._REGISTRY, "counting", _Counting)
+    spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
+    spec = dataclasses.replace(
+        spec,
+        key=dataclasses.replace(spec.key, algorithm="counting"),
+        budget=Budget(steps=25, batch_size=4, eval_every=10),
+        hyperparameters={},
+    )
+    write_random_dataset(spec.dataset.folder, "mujoco", name="mixed")
+    training.train(spec)
+    train_log = pd.read_csv(paths.run_dir(spec.run) / paths.TRAIN_LOG)
+    assert list(train_log.columns) == ["train_step", "wall_s", "loss", "action_accuracy"]
+    assert train_log[["train_step", "loss"]].values.tolist() == [[10, 0.1], [20, 0.2], [25, 0.25]]
+    assert train_log["wall_s"].is_monotonic_increasing and (train_log["wall_s"] >= 0).all()
+    manifest = io.read_json(paths.checkpoint_dir(spec.run) / paths.CHECKPOINT_MANIFEST)
+    saved = [Path(c["path"]).read_text() for c in manifest["checkpoints"]]
+    assert saved == ["step 10\n", "step 20\n", "step 25\n"]
+
+
+def _fitted(name: str, spec: RunSpec, budget: Budget) -> Any:
     training.seed_everything(0, 1)
     env_spec = envs.EnvSpec.of("atari", "breakout", envs.protocol_for("atari"))
-    algorithm = algorithms.get(name)(env_spec, spec["hyperparameters"], budget, 0)
+    algorithm = algorithms.get(name)(env_spec, spec.hyperparameters, 0)
     log_dir = Path(f"logs-{budget.eval_every}")
     log_dir.mkdir()
-    algorithm.fit(datasets.load(dataset_folder(spec["dataset"])), budget, log_dir, lambda step, _: None)
+    log = training.TrainLog(log_dir / "train_log.csv", lambda step: None)
+    algorithm.fit(datasets.load(spec.dataset.folder), budget, log_dir, log)
     return algorithm
 
 
@@ -109,7 +157,7 @@ def test_d3rlpy_training_in_checkpoint_intervals_is_one_continuous_training(
     """The d3rlpy baselines train 25 steps with eval_every 10 as 2 epochs of 10 and one of 5: the
     same weights as one epoch of 25 (optimiser, learning-rate schedule and step count carry over)."""
     spec = config.run_spec(smoke_config, config.RunKey("atari", "breakout", "mixed", algorithm, 0))
-    write_random_dataset(dataset_folder(spec["dataset"]), "atari", episodes=3, length=30)
+    write_random_dataset(spec.dataset.folder, "atari", episodes=3, length=30)
     pieces = _fitted(algorithm, spec, Budget(steps=25, batch_size=8, eval_every=10))
     whole = _fitted(algorithm, spec, Budget(steps=25, batch_size=8, eval_every=25))
     assert pieces.algo.grad_step == whole.algo.grad_step == 25

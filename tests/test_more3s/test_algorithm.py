@@ -103,7 +103,7 @@ def test_a_checkpoint_reloads_to_the_same_policy_and_records_what_was_pretrained
     algorithm, hp = trained("more3s-rtg-token", suite="mujoco", steps=4)
     assert algorithm.pretrained == "lxmert=no; text=all-MiniLM-L6-v2 (embeddings + layers 0-0); gpt2=no"
     spec = envs.EnvSpec.of("mujoco", "hopper", envs.protocol_for("mujoco"))
-    loaded = type(algorithm).load(Path("ck/more3s-rtg-token/step4.pt"), spec, hp, algorithm.budget, 0)
+    loaded = type(algorithm).load(Path("ck/more3s-rtg-token/step4.pt"), spec, hp, 0)
     protocol = envs.protocol_for("mujoco", {"max_episode_steps": 15})
     play = [
         run_episodes(a.policy(), lambda: envs.make_env("mujoco", "hopper", protocol), 2, seed=1, target_return=3600.0)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from more3s_helpers import lxmert_forward, random_dataset, spec_of
 
-from benchmark import envs
+from benchmark import envs, io, paths
 from more3s import features, prompts
 from more3s.encoder import FrozenEncoder
 from more3s.regions import GridRegions
@@ -142,3 +142,17 @@ def test_live_features_need_their_frames_store(in_tmp: Path) -> None:
     features.build(spec)
     with pytest.raises(features.BenchmarkError, match=r"frames\.json: missing"):
         features.load(spec.folder, data)
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_dataset_card_of_another_env_is_refused_before_encoding_or_drawing(in_tmp: Path, live: bool) -> None:
+    random_dataset("mujoco", episodes=1, length=8)
+    card_path = paths.dataset_dir("mujoco", "hopper", "random") / paths.DATASET_CARD
+    io.write_json(card_path, {**io.read_json(card_path), "env": "walker2d"})
+    spec = spec_of(suite="mujoco", features="live" if live else "cache")
+    with pytest.raises(features.BenchmarkError) as error:
+        features.build_frames(spec.frames) if live else features.build(spec)
+    assert str(error.value) == (
+        f"{card_path}: the card is of dataset mujoco/walker2d/random, not of the run's mujoco/hopper/random"
+    )
+    assert not spec.folder.exists() and (spec.frames is None or not spec.frames.folder.exists())

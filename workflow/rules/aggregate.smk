@@ -3,7 +3,7 @@
 
 rule aggregate:
     input:
-        all_runs(str(paths.run_dir() / "metrics.json")),
+        all_runs(str(paths.run_dir() / paths.METRICS)),
     output:
         str(paths.SCORES),
     log:

@@ -10,12 +10,13 @@ from snakemake.utils import min_version, validate
 from benchmark import config as presets
 from benchmark import paths
 from benchmark import plan as capacity
-from benchmark.datasets import CARD, FIELDS
+from benchmark.datasets import FIELDS
+from benchmark.specs import RunKey
 
 min_version("9.0")
 
 # The preset was checked by the Snakefile, before its workdir (benchmark.config.check_workflow_config).
-validate(config, "../schemas/config.schema.yaml")  # fills the schema's defaults
+validate(config, str(presets.SCHEMA_PATH))  # fills the schema's defaults (the package's schema: one copy)
 
 envvars:
     "PATH",
@@ -36,13 +37,13 @@ wildcard_constraints:
 
 
 def run_key(wildcards):
-    return presets.RunKey(
+    return RunKey(
         wildcards.suite, wildcards.env, wildcards.dataset, wildcards.algorithm, int(wildcards.seed)
     )
 
 
 def run_spec_json(wildcards):
-    return json.dumps(presets.run_spec(config, run_key(wildcards)), separators=(",", ":"))
+    return json.dumps(presets.run_spec(config, run_key(wildcards)).to_dict(), separators=(",", ":"))
 
 
 def dataset_spec_json(wildcards):
@@ -70,7 +71,7 @@ FEATURES = presets.features_grid(config)
 def features_inputs(wildcards):
     """The features card a run waits for ([] for algorithms without a cached encoder)."""
     spec = presets.features_spec(config, run_key(wildcards))
-    return [str(spec.folder / "features.json")] if spec else []
+    return [str(spec.folder / paths.FEATURES_CARD)] if spec else []
 
 
 # The frames stores that live features read (MuJoCo, `features: live`), by folder.
@@ -81,7 +82,7 @@ def frames_inputs(wildcards):
     """The frames card a live features folder waits for ([] for caches, Atari and text-only)."""
     folder = paths.features_dir(wildcards.suite, wildcards.env, wildcards.dataset, wildcards.features)
     frames = FEATURES[str(folder)].frames
-    return [str(frames.folder / "frames.json")] if frames else []
+    return [str(frames.folder / paths.FRAMES_CARD)] if frames else []
 
 
 def frames_spec_json(wildcards):

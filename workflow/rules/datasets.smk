@@ -1,21 +1,21 @@
 # Datasets are shared by every algorithm and seed that uses them: made once per (suite, env, name).
 # D4RL-style MuJoCo datasets come from ARS policies (shipped in the package, or trained by
 # `policy`) or from an online SAC trained once per (task, behaviour settings) (`behaviour`).
-from benchmark.ars import POLICY_CARD, SNAPSHOTS
-from benchmark.behaviour import BEHAVIOUR_CARD, BEHAVIOUR_FILES
+from benchmark.ars import SNAPSHOTS
+from benchmark.behaviour import BEHAVIOUR_FILES
 
 
 # `snakemake --cores 2 policies`: train the preset's ARS behaviour policies again from their
 # recipes (benchmark/ars.py), into resources/policies/; `policy: trained` datasets read those.
 rule policies:
     input:
-        [str(paths.policy_dir(suite, env) / POLICY_CARD) for suite, env in presets.policy_envs(config)],
+        [str(paths.policy_dir(suite, env) / paths.POLICY_CARD) for suite, env in presets.policy_envs(config)],
 
 
 rule policy:
     output:
         snapshots=str(paths.policy_dir() / SNAPSHOTS),
-        card=str(paths.policy_dir() / POLICY_CARD),
+        card=str(paths.policy_dir() / paths.POLICY_CARD),
     params:
         out=lambda w: str(paths.policy_dir(w.suite, w.env)),
     log:
@@ -37,7 +37,7 @@ rule policy:
 rule behaviour:
     output:
         files=[str(paths.behaviour_dir() / name) for name in BEHAVIOUR_FILES],
-        card=str(paths.behaviour_dir() / BEHAVIOUR_CARD),
+        card=str(paths.behaviour_dir() / paths.BEHAVIOUR_CARD),
     params:
         spec=lambda w: json.dumps(presets.behaviour_spec(config, w.suite, w.env, w.behaviour), separators=(",", ":")),
     log:
@@ -61,7 +61,7 @@ rule dataset:
         behaviour=lambda w: presets.behaviour_inputs(config, w.suite, w.env, w.dataset),
     output:
         files=[str(paths.dataset_dir() / f"{field}.npy") for field in FIELDS],
-        card=str(paths.dataset_dir() / CARD),
+        card=str(paths.dataset_dir() / paths.DATASET_CARD),
     params:
         spec=dataset_spec_json,
     log:

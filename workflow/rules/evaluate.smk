@@ -3,10 +3,10 @@
 
 rule evaluate:
     input:
-        config=str(paths.run_dir() / "config.json"),
-        checkpoints=str(paths.checkpoint_dir() / "checkpoints.json"),
+        config=str(paths.run_dir() / paths.RUN_CONFIG),
+        checkpoints=str(paths.checkpoint_dir() / paths.CHECKPOINT_MANIFEST),
     output:
-        str(paths.run_dir() / "eval.csv"),
+        str(paths.run_dir() / paths.EVALUATIONS),
     params:
         run=RUN,
     log:

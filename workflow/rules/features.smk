@@ -6,9 +6,9 @@
 
 rule frames:
     input:
-        card=str(paths.dataset_dir() / CARD),
+        card=str(paths.dataset_dir() / paths.DATASET_CARD),
     output:
-        card=str(paths.frames_dir("{suite}", "{env}", "{dataset}") / "frames.json"),
+        card=str(paths.frames_dir("{suite}", "{env}", "{dataset}") / paths.FRAMES_CARD),
     params:
         spec=frames_spec_json,
     log:
@@ -29,10 +29,10 @@ rule frames:
 
 rule features:
     input:
-        card=str(paths.dataset_dir() / CARD),
+        card=str(paths.dataset_dir() / paths.DATASET_CARD),
         frames=frames_inputs,
     output:
-        card=str(paths.features_dir("{suite}", "{env}", "{dataset}") / "features.json"),
+        card=str(paths.features_dir("{suite}", "{env}", "{dataset}") / paths.FEATURES_CARD),
     params:
         spec=features_spec_json,
     log:

@@ -23,8 +23,8 @@ rule figures:
 use rule figures as report with:
     input:
         scores=str(paths.SCORES),
-        evaluations=all_runs(str(paths.run_dir() / "eval.csv")),
-        configs=all_runs(str(paths.run_dir() / "config.json")),
+        evaluations=all_runs(str(paths.run_dir() / paths.EVALUATIONS)),
+        configs=all_runs(str(paths.run_dir() / paths.RUN_CONFIG)),
     output:
         report_outputs(),
     benchmark:

@@ -3,11 +3,11 @@
 
 rule score:
     input:
-        config=str(paths.run_dir() / "config.json"),
-        train_log=str(paths.run_dir() / "train_log.csv"),
-        evaluations=str(paths.run_dir() / "eval.csv"),
+        config=str(paths.run_dir() / paths.RUN_CONFIG),
+        train_log=str(paths.run_dir() / paths.TRAIN_LOG),
+        evaluations=str(paths.run_dir() / paths.EVALUATIONS),
     output:
-        str(paths.run_dir() / "metrics.json"),
+        str(paths.run_dir() / paths.METRICS),
     params:
         run=RUN,
     log:

@@ -3,12 +3,12 @@
 
 rule train:
     input:
-        card=str(paths.dataset_dir() / CARD),
+        card=str(paths.dataset_dir() / paths.DATASET_CARD),
         features=features_inputs,
     output:
-        config=str(paths.run_dir() / "config.json"),
-        train_log=str(paths.run_dir() / "train_log.csv"),
-        checkpoints=str(paths.checkpoint_dir() / "checkpoints.json"),
+        config=str(paths.run_dir() / paths.RUN_CONFIG),
+        train_log=str(paths.run_dir() / paths.TRAIN_LOG),
+        checkpoints=str(paths.checkpoint_dir() / paths.CHECKPOINT_MANIFEST),
     params:
         spec=run_spec_json,
     log:

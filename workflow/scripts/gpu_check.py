@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark import paths
+
 RTOL = 0.10
 ATOL = 0.02  # losses near 0 (e.g. a temperature loss) compare by absolute difference
 NO_DEVICE = 3  # probe's exit status when torch sees no CUDA device
@@ -46,12 +48,12 @@ def probe() -> int:
 def runs(workdir: Path) -> dict[str, Path]:
     """Run id -> run folder, for every run of a workdir that wrote its config.json."""
     root = workdir / "results" / "runs"
-    return {str(path.parent.relative_to(root)): path.parent for path in sorted(root.glob("**/config.json"))}
+    return {str(path.parent.relative_to(root)): path.parent for path in sorted(root.glob(f"**/{paths.RUN_CONFIG}"))}
 
 
 def first_losses(run_dir: Path) -> dict[str, float]:
     """The first train_log.csv row's losses: `loss` and every `*_loss` column."""
-    log = pd.read_csv(run_dir / "train_log.csv")
+    log = pd.read_csv(run_dir / paths.TRAIN_LOG)
     losses = [column for column in log.columns if column == "loss" or column.endswith("_loss")]
     return {column: float(log[column].iloc[0]) for column in losses}
 
@@ -62,13 +64,13 @@ def check(gpu_workdir: Path, cpu_workdir: Path) -> tuple[list[str], list[str]]:
     lines: list[str] = []
     failures: list[str] = []
     if not gpu:
-        failures.append(f"{gpu_workdir}: no runs (results/runs/**/config.json)")
+        failures.append(f"{gpu_workdir}: no runs (results/runs/**/{paths.RUN_CONFIG})")
     if gpu.keys() != cpu.keys():
         only_gpu, only_cpu = sorted(gpu.keys() - cpu.keys()), sorted(cpu.keys() - gpu.keys())
         failures.append(f"runs differ: only on the GPU {only_gpu}, only on the CPU {only_cpu}")
     for run in sorted(gpu.keys() & cpu.keys()):
-        gpu_execution = json.loads((gpu[run] / "config.json").read_text())["execution"]
-        cpu_execution = json.loads((cpu[run] / "config.json").read_text())["execution"]
+        gpu_execution = json.loads((gpu[run] / paths.RUN_CONFIG).read_text())["execution"]
+        cpu_execution = json.loads((cpu[run] / paths.RUN_CONFIG).read_text())["execution"]
         device, gpu_name = gpu_execution["device"], gpu_execution["gpu"]
         if not (str(device).startswith("cuda") and gpu_name):
             failures.append(f"{run}: the GPU run recorded device {device!r}, gpu {gpu_name!r}")

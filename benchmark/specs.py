@@ -1,0 +1,257 @@
+"""Typed job specs: what a run is (`RunSpec`), built once from the preset (benchmark.config), and
+what its `config.json` records (`RunRecord`: the spec and what training found).
+
+A spec travels as JSON (Snakemake's `--spec`, the run's `config.json`). `to_dict` writes the
+format the suite has always written, key for key and in that order; `from_dict` reads it back
+and refuses a record with a missing or mistyped key in one line naming the file and the key.
+Every stage reads a run's config.json through `RunRecord.read`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmark import envs, io, paths
+from benchmark.errors import BenchmarkError
+
+
+@dataclass(frozen=True)
+class RunKey:
+    suite: str
+    env: str
+    dataset: str
+    algorithm: str
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return paths.RUN.format(**dataclasses.asdict(self))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What every algorithm in a preset gets alike (DESIGN: fair comparison)."""
+
+    steps: int  # gradient steps, exactly this many for every algorithm
+    batch_size: int  # transitions (or sequences, for sequence models) per step
+    eval_every: int  # a checkpoint is kept, and later evaluated, every this many steps and at the last
+
+    @property
+    def checkpoints(self) -> list[int]:
+        """The steps that end with a checkpoint: every multiple of eval_every, and `steps` (e.g. 10, 20, 25)."""
+        return [*range(self.eval_every, self.steps, self.eval_every), self.steps]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    episodes: int  # at each checkpoint but the last
+    final_episodes: int | None = None  # at the last one (the final score); `episodes` when None
+
+    @property
+    def final(self) -> int:
+        return self.episodes if self.final_episodes is None else self.final_episodes
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """The dataset a run trains on, as the dataset stage makes it (benchmark.config.dataset_spec)."""
+
+    suite: str
+    env: str
+    name: str
+    source: str  # generated, or a mirror's format (dqn-replay, d4rl, minari)
+    seed: int
+    mirror_path: str | None  # where an imported dataset's files are; None for generated ones
+    behaviour: dict[str, Any] | None  # the shared SAC behaviour it is made from: {id, dir}
+    options: dict[str, Any]  # the generator's or importer's own keys
+
+    @property
+    def folder(self) -> Path:
+        return paths.dataset_dir(self.suite, self.env, self.name)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run uses: one algorithm on one dataset with one seed, under a protocol."""
+
+    key: RunKey
+    preset: str
+    dataset: DatasetSpec
+    protocol: envs.Protocol
+    target_return: float  # what sequence models are conditioned on at evaluation
+    budget: Budget  # config.json: `training`
+    evaluation: Evaluation
+    hyperparameters: dict[str, Any]  # the algorithm's published values with the preset's overrides
+    torch_threads: int
+
+    @property
+    def run(self) -> str:
+        return self.key.id
+
+    def env_spec(self) -> envs.EnvSpec:
+        """The env's spaces under the run's protocol (makes the env once: not free)."""
+        return envs.EnvSpec.of(self.key.suite, self.key.env, self.protocol)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record config.json and `--spec` hold. `training` and `evaluation` keep the schema's
+        key order (the preset's own order before specs were typed: the same in every preset here)."""
+        evaluation = {k: v for k, v in dataclasses.asdict(self.evaluation).items() if v is not None}
+        return {
+            "run": self.run,
+            "key": dataclasses.asdict(self.key),
+            "preset": self.preset,
+            "dataset": dataclasses.asdict(self.dataset),
+            "protocol": dataclasses.asdict(self.protocol),
+            "target_return": self.target_return,
+            "training": dataclasses.asdict(self.budget),
+            "evaluation": evaluation,
+            "hyperparameters": self.hyperparameters,
+            "torch_threads": self.torch_threads,
+        }
+
+    @classmethod
+    def from_dict(cls, record: Any, where: str) -> RunSpec:
+        """The spec `record` holds; `where` (a file, a command-line argument) prefixes every error."""
+        top = _Record(record, where)
+        # f.type is the annotation's text ("str", "int"): the module's annotations are postponed
+        key = RunKey(**{f.name: top.at("key").get(f.name, str(f.type)) for f in dataclasses.fields(RunKey)})
+        if top.get("run", "str") != key.id:
+            raise BenchmarkError(f"{where}: key 'run': {record['run']!r} is not the id of its key ({key.id!r})")
+        dataset = top.at("dataset")
+        return cls(
+            key=key,
+            preset=top.get("preset", "str"),
+            dataset=DatasetSpec(
+                suite=dataset.get("suite", "str"),
+                env=dataset.get("env", "str"),
+                name=dataset.get("name", "str"),
+                source=dataset.get("source", "str"),
+                seed=dataset.get("seed", "int"),
+                mirror_path=dataset.get("mirror_path", "str | None"),
+                behaviour=dataset.get("behaviour", "dict | None"),
+                options=dataset.get("options", "dict"),
+            ),
+            protocol=_protocol(top.at("protocol")),
+            target_return=top.get("target_return", "float"),
+            budget=Budget(**{f.name: top.at("training").get(f.name, "int") for f in dataclasses.fields(Budget)}),
+            evaluation=Evaluation(
+                episodes=top.at("evaluation").get("episodes", "int"),
+                final_episodes=top.at("evaluation").get("final_episodes", "int", optional=True),
+            ),
+            hyperparameters=top.get("hyperparameters", "dict"),
+            torch_threads=top.get("torch_threads", "int"),
+        )
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run's config.json: its spec and what training found, for the later stages and reports."""
+
+    spec: RunSpec
+    pretrained: str  # "no", or which components started from pretrained weights
+    dataset_sha256: str
+    # The data's own quality, so that reports (made from results/ alone) can show it as a reference.
+    # None in runs made before they were recorded.
+    dataset_transitions: int | None
+    behaviour: dict[str, Any] | None  # description, episode_return_mean, normalized_return
+    provenance: dict[str, Any]  # benchmark.provenance.record()
+    execution: dict[str, Any] | None  # benchmark.device.record()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.spec.to_dict(),
+            "pretrained": self.pretrained,
+            "dataset_sha256": self.dataset_sha256,
+            "dataset_transitions": self.dataset_transitions,
+            "behaviour": self.behaviour,
+            "provenance": self.provenance,
+            "execution": self.execution,
+        }
+
+    def write(self, run_dir: Path) -> None:
+        io.write_json(run_dir / paths.RUN_CONFIG, self.to_dict())
+
+    @classmethod
+    def read(cls, run_dir: Path) -> RunRecord:
+        """The config.json of the run in `run_dir`: one line naming the file when it is missing,
+        not JSON, or a key is missing or of the wrong type."""
+        path = Path(run_dir) / paths.RUN_CONFIG
+        if not path.is_file():
+            raise BenchmarkError(f"{path}: missing; the train stage writes it")
+        return cls.from_dict(io.read_json(path), str(path))
+
+    @classmethod
+    def from_dict(cls, record: Any, where: str) -> RunRecord:
+        top = _Record(record, where)
+        return cls(
+            spec=RunSpec.from_dict(record, where),
+            pretrained=top.get("pretrained", "str"),
+            dataset_sha256=top.get("dataset_sha256", "str"),
+            dataset_transitions=top.get("dataset_transitions", "int | None", optional=True),
+            behaviour=top.get("behaviour", "dict | None", optional=True),
+            provenance=top.get("provenance", "dict"),
+            execution=top.get("execution", "dict | None", optional=True),
+        )
+
+
+_KINDS: dict[str, tuple[type, ...]] = {
+    "bool": (bool,),
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "dict": (dict,),
+}
+_NAMES = {"bool": "true or false", "str": "a string", "int": "an integer", "float": "a number", "dict": "a JSON object"}
+
+
+class _Record:
+    """A JSON object read key by key: each missing or mistyped key is one line naming it."""
+
+    def __init__(self, value: Any, where: str, path: str = ""):
+        if not isinstance(value, dict):
+            raise BenchmarkError(f"{where}: {f'key {path!r}' if path else 'the record'}: expected a JSON object")
+        self.value, self.where, self.path = value, where, path
+
+    def _name(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def at(self, key: str) -> _Record:
+        if key not in self.value:
+            raise BenchmarkError(f"{self.where}: key {self._name(key)!r}: missing")
+        return _Record(self.value[key], self.where, self._name(key))
+
+    def get(self, key: str, kind: str, optional: bool = False) -> Any:
+        """The value at `key`, of `kind` ("int", "str | None", ...); a missing optional key is None."""
+        name = self._name(key)
+        if key not in self.value:
+            if optional:
+                return None
+            raise BenchmarkError(f"{self.where}: key {name!r}: missing")
+        value = self.value[key]
+        nullable = kind.endswith(" | None")
+        base = kind.removesuffix(" | None")
+        if value is None and nullable:
+            return None
+        # JSON's true is a Python int: refused where a number is expected
+        if (isinstance(value, bool) and base != "bool") or not isinstance(value, _KINDS[base]):
+            expected = _NAMES[base] + (" or null" if nullable else "")
+            raise BenchmarkError(f"{self.where}: key {name!r}: {value!r} is not {expected}")
+        return value
+
+
+def _protocol(record: _Record) -> envs.Protocol:
+    """The recorded protocol (envs.protocol_from_record), every field there and of its default's type."""
+    name = record.get("name", "str")
+    default = envs.AtariProtocol() if name.startswith("atari") else envs.MujocoProtocol()
+    allowed = [f.name for f in dataclasses.fields(default)]
+    unknown = sorted(set(record.value) - set(allowed))
+    if unknown:
+        raise BenchmarkError(f"{record.where}: key 'protocol.{unknown[0]}': unknown; allowed: {', '.join(allowed)}")
+    for field in allowed:
+        kind = {bool: "bool", int: "int", float: "float", str: "str"}[type(getattr(default, field))]
+        # atari-dt-v1 records predate frame_stack_padding; envs.protocol_from_record knows their value
+        record.get(field, kind, optional=field == "frame_stack_padding")
+    return envs.protocol_from_record(record.value)

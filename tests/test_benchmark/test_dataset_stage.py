@@ -1,0 +1,78 @@
+"""The dataset stage, and what the README's "Adding a dataset generator" promises: a generator
+dropped in from outside the package (one function, one registration, nothing else touched) is
+accepted by preset validation and makes a dataset through the stage like the built-in ones."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from benchmark import behaviour, config, dataset_stage, datasets, envs, generators
+from benchmark.errors import BenchmarkError
+
+
+@pytest.fixture
+def standing_still() -> Iterator[str]:
+    """A generator registered here, as a contributor would in benchmark/generators.py."""
+
+    @generators.generator("standing-still", "mujoco", ("transitions",))
+    def standing_still(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+        """Every action zero: the body falls and lies still."""
+        size = envs.EnvSpec.of("mujoco", env, envs.protocol_for("mujoco")).action_size
+
+        def still(observation: np.ndarray) -> np.ndarray:
+            return np.zeros(size, np.float32)
+
+        episodes = behaviour.mujoco_episodes(env, options["transitions"], seed, still, f"still {env}")
+        return datasets.concatenate(episodes), {"behaviour": "all-zero actions"}
+
+    yield "standing-still"
+    del generators.GENERATORS["standing-still"]  # the registry is the package's: leave it as found
+
+
+def _preset(smoke_config: dict[str, Any], **dataset: Any) -> dict[str, Any]:
+    preset = copy.deepcopy(smoke_config)
+    preset["suites"]["mujoco"]["datasets"]["still"] = dataset
+    return preset
+
+
+def test_a_generator_dropped_in_is_validated_and_made_by_the_stage(
+    standing_still: str, smoke_config: dict[str, Any], in_tmp: Path
+) -> None:
+    preset = config.validate(_preset(smoke_config, source="generated", generator=standing_still, transitions=250))
+    spec = config.dataset_spec(preset, "mujoco", "hopper", "still")
+    folder = in_tmp / "dataset"
+    made = dataset_stage.generate(spec, folder, folder / "logs")
+    loaded = datasets.load(folder, env=envs.EnvSpec.of("mujoco", "hopper", envs.protocol_for("mujoco")), name="still")
+    assert loaded.card["generator"] == standing_still and loaded.card["behaviour"] == "all-zero actions"
+    assert loaded.card["dataset_sha256"] == made.sha256 and len(loaded.rewards) == 250
+    assert not loaded.actions.any() and loaded.card["episodes"] >= 1
+    # its registration is what validation knows of it: the keys it reads, the suite it is for
+    with pytest.raises(BenchmarkError, match="transitions': required by generator 'standing-still'"):
+        config.validate(_preset(smoke_config, source="generated", generator=standing_still))
+    with pytest.raises(BenchmarkError, match="epsilons': not used by generator 'standing-still'"):
+        config.validate(
+            _preset(smoke_config, source="generated", generator=standing_still, transitions=9, epsilons=[0.1])
+        )
+    atari = copy.deepcopy(smoke_config)
+    atari["suites"]["atari"]["datasets"]["mixed"] = {"source": "generated", "generator": standing_still}
+    with pytest.raises(BenchmarkError, match="'standing-still' generates mujoco data, not atari"):
+        config.validate(atari)
+
+
+def test_an_unregistered_generator_is_refused_naming_the_registered_ones(smoke_config: dict[str, Any]) -> None:
+    with pytest.raises(BenchmarkError) as error:
+        config.validate(_preset(smoke_config, source="generated", generator="standing-still", transitions=9))
+    assert "generator': 'standing-still' is not allowed; allowed: scripted, scripted-replay" in str(error.value)
+
+
+def test_an_unknown_source_in_a_spec_is_one_line(in_tmp: Path) -> None:
+    spec = {"suite": "mujoco", "env": "hopper", "name": "x", "source": "rlds", "seed": 0, "options": {}}
+    with pytest.raises(BenchmarkError, match="dataset 'x': unknown source 'rlds'; known: "):
+        dataset_stage.generate(spec, in_tmp / "x", in_tmp / "logs")
+    assert not (in_tmp / "x").exists()
