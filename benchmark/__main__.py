@@ -16,7 +16,11 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from benchmark import (
+from benchmark import runtime
+
+runtime.configure()  # before any stage module imports gymnasium, MuJoCo, matplotlib, d3rlpy or transformers
+
+from benchmark import (  # noqa: E402
     aggregate,
     ars,
     behaviour,
@@ -31,10 +35,10 @@ from benchmark import (
     scores,
     training,
 )
-from benchmark.errors import BenchmarkError
-from benchmark.report.statistics import Settings
-from benchmark.specs import RunSpec
-from more3s import features
+from benchmark.errors import BenchmarkError  # noqa: E402
+from benchmark.report.statistics import Settings  # noqa: E402
+from benchmark.specs import RunSpec  # noqa: E402
+from more3s import features  # noqa: E402
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,8 +1,8 @@
 """The process settings of the suite's entry points: `configure()`, called first thing.
 
-Importing `benchmark` changes nothing in the process. `python -m benchmark` (every stage), the
-Snakefile and the tests call `configure()` before anything imports gymnasium, MuJoCo, matplotlib,
-d3rlpy or transformers. Offline is forced twice: here for the whole process (an exported
+Importing `benchmark` changes nothing in the process. `python -m benchmark` (every job the
+workflow runs) and the tests call `configure()` before anything imports gymnasium, MuJoCo,
+matplotlib, d3rlpy or transformers. Offline is forced twice: here for the whole process (an exported
 `HF_HUB_OFFLINE=0` does not let a hub id reach for the network), and at each of the suite's own
 weight loads by `local_files_only=True` (more3s.encoder, more3s.model, more3s.prompts), which holds
 for a library user who never calls this.

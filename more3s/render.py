@@ -43,7 +43,7 @@ GYMNASIUM_DEFAULT = RenderProtocol(name="mujoco-render-v1", shadows=True, reflec
 
 
 class StateRenderer:
-    """Draws observations of `env` offscreen under `protocol` (EGL: `benchmark` sets MUJOCO_GL)."""
+    """Draws observations of `env` offscreen under `protocol` (EGL: `benchmark.runtime.configure` sets MUJOCO_GL)."""
 
     def __init__(self, env: str, protocol: RenderProtocol):
         import mujoco

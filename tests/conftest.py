@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import os
-
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["MPLBACKEND"] = "Agg"
-os.environ["MUJOCO_GL"] = "egl"
-
 import shutil
 import signal
 import subprocess
@@ -22,7 +17,11 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark import config, datasets, paths
+from benchmark import config, datasets, paths, runtime
+
+# Offline and headless, as every entry point of the suite (nothing above imports MuJoCo,
+# matplotlib, Gym or the Hugging Face hub).
+runtime.configure()
 
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
