@@ -96,3 +96,18 @@ def test_shipped_hopper_policies_do_what_their_card_says() -> None:
     assert scores.normalizer("mujoco", "hopper")(float(returns.mean())) >= 70
     assert len(policies) == len(card["training_curve"])
     assert (SHIPPED / ars.SNAPSHOTS).stat().st_size < 2_000_000
+
+
+def test_shipped_walker2d_policies_do_what_their_card_says() -> None:
+    """The 3 CPU-hour budget did not reach an expert's 70 points: the card says so, and says true."""
+    folder = generators.policy_folder("walker2d", {})
+    card, policies = ars.load_snapshots(folder)
+    assert card["recipe"] == {**dataclasses.asdict(ars.RECIPES["walker2d"]), "medium_band": [25.0, 55.0]}
+    assert card["expert"]["reached_70"] == (card["expert"]["normalized_return"] >= 70)
+    assert card["medium"]["in_band"] and 25 <= card["medium"]["normalized_return"] <= 55
+    env = make_env("mujoco", "walker2d", protocol_for("mujoco"))
+    for role in ("expert", "medium"):
+        returns = ars.evaluate(env, policies[card[role]["snapshot"]], 2, seed=20_000_000)
+        np.testing.assert_allclose(returns, card[role]["returns"][:2], rtol=1e-3)
+    total = sum((folder / name).stat().st_size for name in (ars.SNAPSHOTS, ars.POLICY_CARD))
+    assert total < 2_000_000
