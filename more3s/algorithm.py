@@ -186,13 +186,15 @@ class More3SAlgorithm:
         torch.manual_seed(self.seed)
         self.model = model = self._build(features.shape).to(self.device)
         windows = Windows(data, self.hp.context_size, np.random.default_rng(self.seed))
-        # foreach: one kernel per step for all parameters; torch only picks it by itself on GPUs
+        # fused: AdamW's update in one pass over each parameter (same rule; the loop version re-reads
+        # the 21,504-wide fusion layer's 2.8M weights once per operation: 33 -> 10 ms a Hopper step).
+        # Deterministic run to run; its rounding differs from the loop's in the last bits.
         optimizer = torch.optim.AdamW(
             model.parameters(),
             lr=self.hp.learning_rate,
             betas=(0.9, 0.95),
             weight_decay=self.hp.weight_decay,
-            foreach=True,
+            fused=True,
         )
         warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / self.hp.warmup_steps))
         interval: list[dict[str, float]] = []
