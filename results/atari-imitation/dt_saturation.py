@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from benchmark import datasets, envs
-from benchmark.algorithms import Budget, get
+from benchmark.algorithms import get
 
 torch.set_num_threads(1)
 workdir = Path(sys.argv[1])
@@ -40,10 +40,9 @@ spec = envs.EnvSpec.of("atari", "breakout", envs.protocol_for("atari"))
 for seed_dir in sorted(run_root.glob("seed*")):
     config = json.loads((seed_dir / "config.json").read_text())
     training = config["training"]
-    budget = Budget(training["steps"], training["batch_size"], training["eval_every"])
     checkpoint = workdir / "resources/checkpoints" / seed_dir.relative_to(workdir / "results/runs")
     final = checkpoint / f"step{training['steps']:08d}.pt"
-    dt = get("dt").load(final, spec, config["hyperparameters"], budget, int(seed_dir.name[4:]))
+    dt = get("dt").load(final, spec, config["hyperparameters"], int(seed_dir.name[4:]))
     with torch.no_grad():
         embedding = dt.algo.impl.modules.transformer._encoder(stacked)
     with open(seed_dir / "train_log.csv") as f:
