@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmark import paths
+from benchmark import algorithms, paths, specs
 
 PACKAGES = (
     "torch",
@@ -109,6 +109,7 @@ def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root:
             f"| {returns['min']:.1f} / {returns['mean']:.1f} / {returns['max']:.1f} "
             f"| {'-' if normalized is None else f'{normalized:.1f}'} | `{card['dataset_sha256']}` |"
         )
+    lines += _hyperparameters_not_published(scores)
     features = sorted(features_root.glob(f"*/*/*/*/{paths.FEATURES_CARD}"))
     if features:
         lines += [
@@ -129,3 +130,27 @@ def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root:
             f"| {weights} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _hyperparameters_not_published(scores: Any) -> list[str]:
+    """A table of every hyperparameter a run used that is not its algorithm's published value
+    (the preset's overrides, read back from each run's config.json), so none goes unsaid."""
+    differing = set()
+    for suite, env, dataset, algorithm, seed in scores[["suite", "env", "dataset", "algorithm", "seed"]].itertuples(
+        index=False
+    ):
+        used = specs.RunRecord.read(paths.run_dir(specs.RunKey(suite, env, dataset, algorithm, int(seed)).id))
+        published = algorithms.hyperparameters(algorithm, suite, {})
+        for name, value in used.spec.hyperparameters.items():
+            if value != published.get(name):
+                differing.add((algorithm, suite, name, json.dumps(value), json.dumps(published.get(name))))
+    if not differing:
+        return ["", "Every run used its algorithm's published hyperparameters."]
+    return [
+        "",
+        "## Hyperparameters set by the preset (not the published values)",
+        "",
+        "| algorithm | suite | hyperparameter | used | published |",
+        "|---|---|---|---|---|",
+        *(f"| {a} | {s} | {n} | {u} | {p} |" for a, s, n, u, p in sorted(differing)),
+    ]
