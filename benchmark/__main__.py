@@ -37,7 +37,7 @@ from benchmark import (  # noqa: E402
 )
 from benchmark.errors import BenchmarkError  # noqa: E402
 from benchmark.report.statistics import Settings  # noqa: E402
-from benchmark.specs import RunSpec  # noqa: E402
+from benchmark.specs import BehaviourSpec, DatasetSpec, RunSpec  # noqa: E402
 from more3s import features  # noqa: E402
 
 
@@ -113,10 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("OpenGL").setLevel(logging.WARNING)
     try:
         if args.stage == "dataset":
-            spec = json.loads(args.spec)
-            folder = paths.dataset_dir(spec["suite"], spec["env"], spec["name"])
-            io.remove_stale_temps(folder)
-            dataset_stage.generate(spec, folder, log_dir=folder / "logs")
+            dataset_spec = DatasetSpec.from_dict(json.loads(args.spec), "argument --spec")
+            io.remove_stale_temps(dataset_spec.folder)
+            dataset_stage.generate(dataset_spec, dataset_spec.folder, log_dir=dataset_spec.folder / "logs")
         elif args.stage == "policy":
             if args.env not in ars.RECIPES:
                 raise BenchmarkError(f"--env {args.env!r}: no ARS recipe; recipes: {', '.join(ars.RECIPES)}")
@@ -126,11 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             io.remove_stale_temps(args.out, args.out / ars.CHECKPOINT)
             ars.train(recipe, args.out)
         elif args.stage == "behaviour":
-            spec = json.loads(args.spec)
+            behaviour_spec = BehaviourSpec.from_dict(json.loads(args.spec), "argument --spec")
+            folder = Path(behaviour_spec.dir)
             # one torch thread per job: more oversubscribes the cores (SAC ran ~10x slower)
-            io.remove_stale_temps(Path(spec["dir"]))
-            training.seed_everything(spec["seed"], spec["torch_threads"])
-            behaviour.train_sac(spec["env"], spec["seed"], folder=Path(spec["dir"]), **spec["sac"])
+            io.remove_stale_temps(folder)
+            training.seed_everything(behaviour_spec.seed, behaviour_spec.torch_threads)
+            behaviour.train_sac(behaviour_spec.env, behaviour_spec.seed, folder=folder, **behaviour_spec.sac)
         elif args.stage == "features":
             training.seed_everything(0, args.threads)
             encode_spec = features.FeaturesSpec.from_dict(json.loads(args.spec))

@@ -23,7 +23,7 @@ from benchmark.ars import RECIPES
 from benchmark.dataset_stage import SOURCES
 from benchmark.errors import BenchmarkError
 from benchmark.generators import GENERATORS
-from benchmark.specs import Budget, DatasetSpec, Evaluation, RunKey, RunSpec
+from benchmark.specs import BehaviourRef, BehaviourSpec, Budget, DatasetSpec, Evaluation, RunKey, RunSpec
 
 # Inside the package (package data), so an installed package finds it; the workflow validates with it too.
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "config.schema.yaml"
@@ -97,7 +97,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         for name, dataset in suite_config["datasets"].items():
             _validate_dataset(suite, name, dataset, config.get("mirror"))
             without_recipe = sorted(set(suite_config["envs"]) - set(RECIPES))
-            if dataset.get("generator", "").startswith("ars-") and without_recipe:
+            if _from_ars_policies(dataset) and without_recipe:
                 raise BenchmarkError(
                     f"config key 'suites.{suite}.datasets.{name}.generator': no ARS policy for {without_recipe[0]}; "
                     f"recipes (benchmark/ars.py): {', '.join(RECIPES)}"
@@ -286,7 +286,13 @@ def check_workflow_config(config: dict[str, Any], files: Iterable[Path | str]) -
         sys.exit(f"error: {error}")
 
 
-def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> dict[str, Any]:
+def _from_ars_policies(dataset: dict[str, Any]) -> bool:
+    """Whether a (validated) preset dataset entry is made from its env's ARS policies: its
+    generator's registration says."""
+    return "generator" in dataset and GENERATORS[dataset["generator"]].ars_policies
+
+
+def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> DatasetSpec:
     """What the dataset stage needs to make (or import) one dataset."""
     dataset = dict(config["suites"][suite]["datasets"][name])
     source = dataset.pop("source")
@@ -295,37 +301,38 @@ def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> dic
     dataset.pop("algorithms", None)  # which runs use the dataset, not how it is made
     if source == "generated" and suite == "atari":
         dataset.setdefault("max_episode_frames", envs.AtariProtocol().max_episode_frames)
-    behaviour = None
+    behaviour: BehaviourRef | None = None
     if "sac" in dataset:
         # One SAC training per (task, sac settings, seed), shared by every dataset naming the same.
         sac = dataset["sac"]
         behaviour_id = f"sac-{sac['steps']}-m{sac['medium_step']}-u{sac['update_interval']}-seed{seed}"
-        behaviour = {"id": behaviour_id, "dir": str(paths.behaviour_dir(suite, env, behaviour_id))}
-    return {
-        "suite": suite,
-        "env": env,
-        "name": name,
-        "source": source,
-        "seed": seed,
-        "mirror_path": None if path is None else str(Path(config["mirror"]) / path.format(env=env)),
-        "behaviour": behaviour,
-        "options": dataset,
-    }
+        behaviour = BehaviourRef(id=behaviour_id, dir=str(paths.behaviour_dir(suite, env, behaviour_id)))
+    return DatasetSpec(
+        suite=suite,
+        env=env,
+        name=name,
+        source=source,
+        seed=seed,
+        mirror_path=None if path is None else str(Path(config["mirror"]) / path.format(env=env)),
+        behaviour=behaviour,
+        options=dataset,
+    )
 
 
-def behaviour_spec(config: dict[str, Any], suite: str, env: str, behaviour_id: str) -> dict[str, Any]:
+def behaviour_spec(config: dict[str, Any], suite: str, env: str, behaviour_id: str) -> BehaviourSpec:
     """What the behaviour stage needs to train the shared behaviour `behaviour_id` of one env."""
     for name in config["suites"][suite]["datasets"]:
         spec = dataset_spec(config, suite, env, name)
-        if spec["behaviour"] and spec["behaviour"]["id"] == behaviour_id:
-            return {
-                "suite": suite,
-                "env": env,
-                "seed": spec["seed"],
-                "sac": spec["options"]["sac"],
-                "torch_threads": config.get("torch_threads", 1),
-                **spec["behaviour"],
-            }
+        if spec.behaviour and spec.behaviour.id == behaviour_id:
+            return BehaviourSpec(
+                suite=suite,
+                env=env,
+                seed=spec.seed,
+                sac=spec.options["sac"],
+                torch_threads=config.get("torch_threads", 1),
+                id=spec.behaviour.id,
+                dir=spec.behaviour.dir,
+            )
     raise BenchmarkError(f"behaviour {behaviour_id!r}: no dataset of suites.{suite} is made from it")
 
 
@@ -333,9 +340,9 @@ def behaviour_inputs(config: dict[str, Any], suite: str, env: str, name: str) ->
     """What a dataset job waits for: the card of the shared SAC behaviour it is made from, or of
     the ARS policies the `policy` rule trains (`policy: trained`), if any."""
     spec = dataset_spec(config, suite, env, name)
-    if spec["behaviour"]:
-        return [str(Path(spec["behaviour"]["dir"]) / paths.BEHAVIOUR_CARD)]
-    if spec["options"].get("policy") == "trained":
+    if spec.behaviour:
+        return [str(Path(spec.behaviour.dir) / paths.BEHAVIOUR_CARD)]
+    if spec.options.get("policy") == "trained":
         return [str(paths.policy_dir(suite, env) / paths.POLICY_CARD)]
     return []
 
@@ -349,7 +356,7 @@ def policy_envs(config: dict[str, Any]) -> list[tuple[str, str]]:
             for suite, suite_config in config["suites"].items()
             for env in suite_config["envs"]
             for dataset in suite_config["datasets"].values()
-            if dataset.get("generator", "").startswith("ars-")
+            if _from_ars_policies(dataset)
         }
     )
 
@@ -363,7 +370,7 @@ def run_spec(config: dict[str, Any], key: RunKey) -> RunSpec:
     return RunSpec(
         key=key,
         preset=config["preset"],
-        dataset=DatasetSpec(**dataset_spec(config, key.suite, key.env, key.dataset)),
+        dataset=dataset_spec(config, key.suite, key.env, key.dataset),
         protocol=envs.protocol_for(key.suite, suite.get("protocol")),
         target_return=suite["envs"][key.env]["target_return"],
         budget=Budget(**training),

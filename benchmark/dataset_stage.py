@@ -1,4 +1,4 @@
-"""The dataset stage: make one dataset from its preset spec, from the source the spec names.
+"""The dataset stage: make one dataset from its spec (specs.DatasetSpec), from the source the spec names.
 
 Every source (benchmark.sources) gives the rows and what the card says of them; this stage adds
 what every card holds and writes the dataset (benchmark.datasets, the storage format). Importing
@@ -16,25 +16,24 @@ from typing import Any
 from benchmark import datasets, envs, generators, importers, scores  # noqa: F401
 from benchmark.errors import BenchmarkError
 from benchmark.sources import SOURCES
+from benchmark.specs import DatasetSpec
 
 
-def generate(spec: dict[str, Any], folder: Path, log_dir: Path) -> datasets.OfflineDataset:
+def generate(spec: DatasetSpec, folder: Path, log_dir: Path) -> datasets.OfflineDataset:
     """Make the dataset of `spec` (config.dataset_spec's) in `folder`; the card is written last."""
     started = time.time()
-    suite, env = spec["suite"], spec["env"]
+    suite, env = spec.suite, spec.env
     env_spec = envs.EnvSpec.of(suite, env, envs.protocol_for(suite))
-    if spec["source"] not in SOURCES:
-        raise BenchmarkError(
-            f"dataset {spec['name']!r}: unknown source {spec['source']!r}; known: {', '.join(SOURCES)}"
-        )
-    arrays, details = SOURCES[spec["source"]].make(spec, env_spec, log_dir)
+    if spec.source not in SOURCES:
+        raise BenchmarkError(f"dataset {spec.name!r}: unknown source {spec.source!r}; known: {', '.join(SOURCES)}")
+    arrays, details = SOURCES[spec.source].make(spec, env_spec, log_dir)
     card: dict[str, Any] = {
         "suite": suite,
         "env": env,
-        "name": spec["name"],
-        "source": spec["source"],
-        "options": spec["options"],
-        "seed": spec["seed"],
+        "name": spec.name,
+        "source": spec.source,
+        "options": spec.options,
+        "seed": spec.seed,
         "action_size": env_spec.action_size,
         "action_meanings": list(env_spec.action_meanings),
         **details,

@@ -1,13 +1,15 @@
 """Dataset generators: the `generated` source, data made here by behaviour policies.
 
 Generators are a registry, like the algorithm registry: a generator is one function registered
-with its name, the suite it makes data for, the preset keys it reads and the published dataset
-it stands in for (`@generator(...)`); nothing else names it. The preset schema's `generator`
-enum is this registry (`config.load_schema` puts it there), `config.validate` checks a dataset's
-keys against the registration (through the `generated` source below), and the report sets our
-data beside the published dataset it names. The behaviour policies are in `benchmark.behaviour`
-(scripted Atari, online SAC and DQN) and `benchmark.ars` (ARS, MuJoCo); storage (the `.npy`
-files and the card) is `benchmark.datasets`; the stage is `benchmark.dataset_stage`.
+with its name, the suite it makes data for, the preset keys it reads, the published dataset it
+stands in for and whether it reads the env's ARS policies (`@generator(...)`); nothing else names
+it. The preset schema's `generator` enum is this registry (`config.load_schema` puts it there),
+`config.validate` checks a dataset's keys against the registration (through the `generated`
+source below) and, for ARS-made data, that every env has a recipe; the report sets our data
+beside the published dataset it names. Every generator gets the dataset's spec
+(`specs.DatasetSpec`). The behaviour policies are in `benchmark.behaviour` (scripted Atari,
+online SAC and DQN) and `benchmark.ars` (ARS, MuJoCo); storage (the `.npy` files and the card)
+is `benchmark.datasets`; the stage is `benchmark.dataset_stage`.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ import torch
 from benchmark import ars, behaviour, datasets, envs, io, paths, scores
 from benchmark.errors import BenchmarkError
 from benchmark.sources import COMMON_KEYS, source
+from benchmark.specs import DatasetSpec
 
 Arrays = dict[str, np.ndarray]
 # A generator: (env, options, seed, spec, log_dir) -> the stored arrays and what the card says of them.
-GeneratorFunction = Callable[[str, dict[str, Any], int, dict[str, Any], Path], tuple[Arrays, dict[str, Any]]]
+GeneratorFunction = Callable[[str, dict[str, Any], int, DatasetSpec, Path], tuple[Arrays, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Generator:
     required: frozenset[str]  # preset keys it needs besides source, seed and generator
     optional: frozenset[str]
     stands_for: str | None  # the published dataset its data stands in for (same recipe, never the same data)
+    ars_policies: bool  # reads the env's ARS policies: the env needs a recipe (benchmark.ars), `policies` trains them
     make: GeneratorFunction
 
 
@@ -44,12 +48,19 @@ GENERATORS: dict[str, Generator] = {}
 
 
 def generator(
-    name: str, suite: str, required: tuple[str, ...], optional: tuple[str, ...] = (), stands_for: str | None = None
+    name: str,
+    suite: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    stands_for: str | None = None,
+    ars_policies: bool = False,
 ) -> Callable[[GeneratorFunction], GeneratorFunction]:
     """Register a generator function under `name` (one decorator: nothing else to touch)."""
 
     def register(make: GeneratorFunction) -> GeneratorFunction:
-        GENERATORS[name] = Generator(name, suite, frozenset(required), frozenset(optional), stands_for, make)
+        GENERATORS[name] = Generator(
+            name, suite, frozenset(required), frozenset(optional), stands_for, ars_policies, make
+        )
         return make
 
     return register
@@ -90,10 +101,10 @@ def _check(key: str, suite: str, dataset: dict[str, Any]) -> None:
     mirror=False,
     check=_check,
 )
-def generated(spec: dict[str, Any], env_spec: envs.EnvSpec, log_dir: Path) -> tuple[Arrays, dict[str, Any]]:
+def generated(spec: DatasetSpec, env_spec: envs.EnvSpec, log_dir: Path) -> tuple[Arrays, dict[str, Any]]:
     """The data of the generator the spec names; the card records which."""
-    options = spec["options"]
-    arrays, details = GENERATORS[options["generator"]].make(spec["env"], options, spec["seed"], spec, log_dir)
+    options = spec.options
+    arrays, details = GENERATORS[options["generator"]].make(spec.env, options, spec.seed, spec, log_dir)
     return arrays, {"generator": options["generator"], **details}
 
 
@@ -125,14 +136,14 @@ def _scripted(env: str, options: dict[str, Any], seed: int, anneal: bool) -> tup
 
 
 @generator("scripted", "atari", ("transitions", "epsilons"), ("max_episode_frames",))
-def scripted(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+def scripted(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """The scripted controller, `epsilons` cycled per episode: mixed quality, no trend (a single
     small epsilon makes an expert dataset)."""
     return _scripted(env, options, seed, anneal=False)
 
 
 @generator("scripted-replay", "atari", ("transitions", "epsilons"), ("max_episode_frames",), "dqn-replay-1pct")
-def scripted_replay(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+def scripted_replay(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """The scripted controller with epsilon annealed along the buffer (DQN-Replay style)."""
     return _scripted(env, options, seed, anneal=True)
 
@@ -140,7 +151,7 @@ def scripted_replay(env: str, options: dict[str, Any], seed: int, spec: dict[str
 @generator(
     "dqn-online", "atari", ("transitions", "epsilons", "update_interval"), ("max_episode_frames",), "dqn-replay-1pct"
 )
-def dqn_online(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+def dqn_online(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """Every transition d3rlpy's DoubleDQN logs while learning online."""
     _one_torch_thread()
     episodes, settings = behaviour.dqn_online_episodes(
@@ -167,7 +178,7 @@ def _one_torch_thread() -> None:
 
 
 @generator("random", "mujoco", ("transitions",))
-def random(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+def random(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """Uniform random actions (D4RL random)."""
     episodes = behaviour.mujoco_episodes(env, options["transitions"], seed, None, f"random {env}")
     return datasets.concatenate(episodes), {"behaviour": "uniform random actions (D4RL random style)"}
@@ -204,12 +215,19 @@ def _components(
 # D4RL style from the task's shared SAC training (the workflow's `behaviour` rule).
 
 
-def _sac_training(spec: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
-    folder = Path(spec["behaviour"]["dir"])
-    return folder, io.read_json(folder / behaviour.BEHAVIOUR_CARD)
+def _sac_training(spec: DatasetSpec) -> tuple[Path, dict[str, Any]]:
+    """The folder of the shared SAC training the spec's dataset is made from, and its id and card: what
+    the dataset's card records as `behaviour_training`."""
+    if spec.behaviour is None:  # config.dataset_spec names it for every dataset with `sac` settings
+        raise BenchmarkError(
+            f"dataset {spec.name!r}: generator {spec.options['generator']!r} is made from a SAC behaviour; "
+            "the spec's `behaviour` is null"
+        )
+    folder = Path(spec.behaviour.dir)
+    return folder, {"id": spec.behaviour.id, **io.read_json(folder / behaviour.BEHAVIOUR_CARD)}
 
 
-def _sac_rollouts(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], names: tuple[str, ...]):
+def _sac_rollouts(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, names: tuple[str, ...]):
     """Rollouts (actions sampled) of the SAC policy at step M ("medium") and, for medium-expert,
     at the end of the training ("expert")."""
     _one_torch_thread()
@@ -223,31 +241,31 @@ def _sac_rollouts(env: str, options: dict[str, Any], seed: int, spec: dict[str, 
     what = " and ".join(f"the SAC policy at step {steps[name]} of {training['steps']} ({name})" for name in names)
     details = {
         "behaviour": f"rollouts of {what}, actions sampled (D4RL {'-'.join(names)} style)",
-        "behaviour_training": {"id": spec["behaviour"]["id"], **training},
+        "behaviour_training": training,
         "components": components,
     }
     return arrays, details
 
 
 @generator("sac-medium", "mujoco", ("transitions", "sac"), stands_for="medium")
-def sac_medium(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+def sac_medium(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _sac_rollouts(env, options, seed, spec, ("medium",))
 
 
 @generator("sac-medium-expert", "mujoco", ("transitions", "sac"), stands_for="medium-expert")
-def sac_medium_expert(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+def sac_medium_expert(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _sac_rollouts(env, options, seed, spec, ("medium", "expert"))
 
 
 @generator("sac-medium-replay", "mujoco", ("sac",), stands_for="medium-replay")
-def sac_medium_replay(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+def sac_medium_replay(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """The SAC replay buffer up to the medium step (D4RL medium-replay)."""
     folder, training = _sac_training(spec)
     replay = datasets.load(folder / behaviour.REPLAY)
     details = {
         "behaviour": f"replay buffer of SAC learning online, steps 1..{training['medium_step']} "
         "(D4RL medium-replay style)",
-        "behaviour_training": {"id": spec["behaviour"]["id"], **training},
+        "behaviour_training": training,
     }
     return {field: getattr(replay, field) for field in datasets.FIELDS}, details
 
@@ -296,23 +314,23 @@ def _ars_rollouts(env: str, options: dict[str, Any], seed: int, roles: tuple[str
     return arrays, details
 
 
-@generator("ars-medium", "mujoco", ("transitions",), ARS_OPTIONS, "medium")
-def ars_medium(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+@generator("ars-medium", "mujoco", ("transitions",), ARS_OPTIONS, "medium", ars_policies=True)
+def ars_medium(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _ars_rollouts(env, options, seed, ("medium",))
 
 
-@generator("ars-expert", "mujoco", ("transitions",), ARS_OPTIONS, "expert")
-def ars_expert(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+@generator("ars-expert", "mujoco", ("transitions",), ARS_OPTIONS, "expert", ars_policies=True)
+def ars_expert(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _ars_rollouts(env, options, seed, ("expert",))
 
 
-@generator("ars-medium-expert", "mujoco", ("transitions",), ARS_OPTIONS, "medium-expert")
-def ars_medium_expert(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+@generator("ars-medium-expert", "mujoco", ("transitions",), ARS_OPTIONS, "medium-expert", ars_policies=True)
+def ars_medium_expert(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _ars_rollouts(env, options, seed, ("medium", "expert"))
 
 
-@generator("ars-medium-replay", "mujoco", ("transitions",), ARS_OPTIONS, "medium-replay")
-def ars_medium_replay(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+@generator("ars-medium-replay", "mujoco", ("transitions",), ARS_OPTIONS, "medium-replay", ars_policies=True)
+def ars_medium_replay(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """Rollouts of every ARS snapshot from the first to the medium one, in training order and in
     equal shares: the experience of a learner up to "medium", so returns rise along the buffer
     (D4RL medium-replay style; ARS keeps no replay buffer, so its snapshots replay it)."""

@@ -47,6 +47,7 @@ from benchmark.datasets import FIELDS, OfflineDataset, fits, sha256
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 from benchmark.sources import source
+from benchmark.specs import DatasetSpec
 
 DQN_REPLAY_WHERE = (
     "DQN-Replay is in the bucket gs://atari-replay-datasets/dqn (Agarwal et al., 'An Optimistic Perspective on "
@@ -619,12 +620,10 @@ def _resolve_case(path: Path) -> Path:
     return current
 
 
-def _mirror_path(spec: dict[str, Any]) -> Path:
-    if not spec.get("mirror_path"):
-        raise BenchmarkError(
-            f"dataset {spec.get('name')!r}: source {spec['source']!r} needs `mirror` and `path` in the preset"
-        )
-    return Path(spec["mirror_path"])
+def _mirror_path(spec: DatasetSpec) -> Path:
+    if not spec.mirror_path:
+        raise BenchmarkError(f"dataset {spec.name!r}: source {spec.source!r} needs `mirror` and `path` in the preset")
+    return Path(spec.mirror_path)
 
 
 def _fit(arrays: dict[str, np.ndarray], path: Path, env_spec: EnvSpec) -> None:
@@ -650,10 +649,10 @@ def _check_dqn_replay(key: str, suite: str, dataset: dict[str, Any]) -> None:
     stands_for=lambda name, generator: "dqn-replay-1pct",
     check=_check_dqn_replay,
 )
-def dqn_replay(spec: dict[str, Any], env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def dqn_replay(spec: DatasetSpec, env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The Decision Transformer paper's 1% sample of one game's DQN-Replay run (sample_dqn_replay_1pct)."""
     mirror_path = _mirror_path(spec)
-    options = spec.get("options") or {}
+    options = spec.options
     settings = {key: int(options.get(key, default)) for key, default in DT_1PCT_DEFAULTS.items()}
     expected = mirror_path / str(settings["run"]) / "replay_logs"
     folder = _resolve_case(expected)
@@ -667,7 +666,7 @@ def dqn_replay(spec: dict[str, Any], env_spec: EnvSpec, log_dir: Path) -> tuple[
         settings["transitions"],
         settings["num_buffers"],
         settings["trajectories_per_buffer"],
-        int(spec.get("seed", 0)),
+        spec.seed,
         last_checkpoint=settings["last_checkpoint"],
         action_size=env_spec.action_size,
     )
@@ -681,7 +680,7 @@ def dqn_replay(spec: dict[str, Any], env_spec: EnvSpec, log_dir: Path) -> tuple[
             "name": "dt-paper-1pct",
             "reference": "Decision Transformer official code, atari/create_dataset.py (kzl/decision-transformer)",
             **settings,
-            "seed": int(spec.get("seed", 0)),
+            "seed": spec.seed,
         },
         "sampled": record,
         "rewards_clipped": clipped,
@@ -700,7 +699,7 @@ def _own_name(name: str, generator: str | None) -> str:
 
 
 def _import_box(
-    source_name: str, spec: dict[str, Any], env_spec: EnvSpec, behaviour: str
+    source_name: str, spec: DatasetSpec, env_spec: EnvSpec, behaviour: str
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """A D4RL file or a Minari dataset (box observations and actions) -> the stored arrays and card fields."""
     mirror_path = _mirror_path(spec)
@@ -730,7 +729,7 @@ def _import_box(
 
 
 @source("d4rl", ("mujoco",), (), stands_for=_own_name)
-def d4rl(spec: dict[str, Any], env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def d4rl(spec: DatasetSpec, env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """One D4RL hdf5 file (read_d4rl_hdf5)."""
     return _import_box(
         "d4rl", spec, env_spec, "D4RL dataset (how each was collected: the D4RL paper, arXiv 2004.07219)"
@@ -738,7 +737,7 @@ def d4rl(spec: dict[str, Any], env_spec: EnvSpec, log_dir: Path) -> tuple[dict[s
 
 
 @source("minari", ("mujoco",), (), stands_for=_own_name)
-def minari(spec: dict[str, Any], env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def minari(spec: DatasetSpec, env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """One local Minari dataset (read_minari)."""
     return _import_box(
         "minari", spec, env_spec, "Minari dataset (its metadata.json and the Minari docs say how it was collected)"

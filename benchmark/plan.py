@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Any
 
 from benchmark import config, envs, paths
-from benchmark.specs import RunKey, RunSpec
+from benchmark.specs import DatasetSpec, RunKey, RunSpec
 
 # -- What was measured, once, on the reference machine ---------------------------------------------
 MACHINE = "Intel Xeon (2 cores, 24 GiB), one torch thread a job"
@@ -207,14 +207,14 @@ D4RL_TRANSITIONS = {  # D4RL v2 files (Fu et al. 2020), the counts the DT paper 
 }
 
 
-def transitions(spec: dict[str, Any]) -> int:
-    options = spec["options"]
+def transitions(spec: DatasetSpec) -> int:
+    options = spec.options
     if "transitions" in options:
         return int(options["transitions"])
-    key = (spec["env"], spec["name"])
+    key = (spec.env, spec.name)
     if key not in D4RL_TRANSITIONS:
         raise config.BenchmarkError(
-            f"config key 'suites.{spec['suite']}.datasets.{spec['name']}': its size is unknown to the plan "
+            f"config key 'suites.{spec.suite}.datasets.{spec.name}': its size is unknown to the plan "
             f"(benchmark/plan.py D4RL_TRANSITIONS knows {', '.join(sorted({d for _, d in D4RL_TRANSITIONS}))})"
         )
     return D4RL_TRANSITIONS[key]
@@ -356,17 +356,17 @@ def make(preset: dict[str, Any]) -> Plan:
     return plan
 
 
-def _dataset_job(spec: dict[str, Any], n: int, env: envs.EnvSpec) -> Job:
+def _dataset_job(spec: DatasetSpec, n: int, env: envs.EnvSpec) -> Job:
     stored = n * transition_bytes(env)
-    name = f"{spec['suite']}/{spec['env']}/{spec['name']}"
-    if spec["source"] == "dqn-replay":  # every buffer's frames up to its last sampled one: at most all
-        cpu = spec["options"].get("num_buffers", 50) * 1_000_000 * MEASURED["dataset/dqn-replay"].value
-    elif spec["source"] != "generated":
+    name = f"{spec.suite}/{spec.env}/{spec.name}"
+    if spec.source == "dqn-replay":  # every buffer's frames up to its last sampled one: at most all
+        cpu = spec.options.get("num_buffers", 50) * 1_000_000 * MEASURED["dataset/dqn-replay"].value
+    elif spec.source != "generated":
         cpu = stored * MEASURED["dataset/import"].value
-    elif spec["suite"] == "atari":
+    elif spec.suite == "atari":
         cpu = n * MEASURED["dataset/atari/scripted"].value
-    elif spec["options"].get("sac"):
-        cpu = spec["options"]["sac"]["steps"] * MEASURED["dataset/mujoco/sac"].value
+    elif spec.options.get("sac"):
+        cpu = spec.options["sac"]["steps"] * MEASURED["dataset/mujoco/sac"].value
     else:
         cpu = n * MEASURED["dataset/mujoco/ars"].value
     memory = MEASURED["memory/dataset"].value + 1.1 * stored / 1e6  # the output is built in memory

@@ -6,8 +6,9 @@ the data here; the others (benchmark.importers) read a file under the preset's `
 preset schema's `source` enum is this registry (`config.load_schema` puts it there),
 `config.validate` checks a dataset's keys with the registration, the report sets our data beside
 the published dataset it names, and the dataset stage (benchmark.dataset_stage) calls the
-function. This module holds only the registry, so that the sources can import it; importing
-benchmark.dataset_stage registers them all (read `SOURCES` from there).
+function with the dataset's spec (specs.DatasetSpec). This module holds only the registry, so
+that the sources can import it; importing benchmark.dataset_stage registers them all (read
+`SOURCES` from there).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import numpy as np
 
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
+from benchmark.specs import DatasetSpec
 
-# A source: (dataset spec, the env it is for, log folder) -> the stored arrays and what the card says of them.
-SourceFunction = Callable[[dict[str, Any], EnvSpec, Path], tuple[dict[str, np.ndarray], dict[str, Any]]]
+# A source: (the dataset's spec, the env it is for, log folder) -> the stored arrays and what the card says of them.
+SourceFunction = Callable[[DatasetSpec, EnvSpec, Path], tuple[dict[str, np.ndarray], dict[str, Any]]]
 # Checks a preset's dataset entry beyond its keys: (config key of the entry, suite, entry) -> raises BenchmarkError.
 Check = Callable[[str, str, dict[str, Any]], None]
 # The published dataset one of ours is set beside (benchmark.report.published): (dataset name, generator) -> name.

@@ -1,10 +1,12 @@
-"""Typed job specs: what a run is (`RunSpec`), built once from the preset (benchmark.config), and
-what its `config.json` records (`RunRecord`: the spec and what training found).
+"""Typed job specs: what a run is (`RunSpec`), a dataset (`DatasetSpec`) and a shared behaviour
+training (`BehaviourSpec`) are, each built once from the preset (benchmark.config), and what a
+run's `config.json` records (`RunRecord`: the spec and what training found).
 
-A spec travels as JSON (Snakemake's `--spec`, the run's `config.json`). `to_dict` writes the
-format the suite has always written, key for key and in that order; `from_dict` reads it back
-and refuses a record with a missing or mistyped key in one line naming the file and the key.
-Every stage reads a run's config.json through `RunRecord.read`.
+A spec travels as JSON (Snakemake's `--spec`, the run's `config.json`). `to_dict` (or, where the
+fields are the record, `dataclasses.asdict`) writes the format the suite has always written, key
+for key and in that order; `from_dict` reads it back and refuses a record with a missing or
+mistyped key in one line naming the file and the key. Every stage reads a run's config.json
+through `RunRecord.read`.
 """
 
 from __future__ import annotations
@@ -56,8 +58,21 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class BehaviourRef:
+    """The shared SAC behaviour training a dataset is made from (the workflow's `behaviour` rule)."""
+
+    id: str  # sac-<steps>-m<medium_step>-u<update_interval>-seed<seed>: one per (task, sac settings, seed)
+    dir: str  # the folder its policies, replay buffer and card are in
+
+    @classmethod
+    def _read(cls, record: _Record) -> BehaviourRef:
+        return cls(id=record.get("id", "str"), dir=record.get("dir", "str"))
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
-    """The dataset a run trains on, as the dataset stage makes it (benchmark.config.dataset_spec)."""
+    """The dataset a run trains on, as the dataset stage makes it (benchmark.config.dataset_spec).
+    `dataclasses.asdict` of it is the record (config.json's `dataset`, the dataset stage's `--spec`)."""
 
     suite: str
     env: str
@@ -65,12 +80,59 @@ class DatasetSpec:
     source: str  # generated, or a mirror's format (dqn-replay, d4rl, minari)
     seed: int
     mirror_path: str | None  # where an imported dataset's files are; None for generated ones
-    behaviour: dict[str, Any] | None  # the shared SAC behaviour it is made from: {id, dir}
+    behaviour: BehaviourRef | None  # the shared SAC behaviour it is made from; None for the others
     options: dict[str, Any]  # the generator's or importer's own keys
 
     @property
     def folder(self) -> Path:
         return paths.dataset_dir(self.suite, self.env, self.name)
+
+    @classmethod
+    def from_dict(cls, record: Any, where: str) -> DatasetSpec:
+        """The spec `record` holds; `where` (a command-line argument) prefixes every error."""
+        return cls._read(_Record(record, where))
+
+    @classmethod
+    def _read(cls, record: _Record) -> DatasetSpec:
+        behaviour = record.get("behaviour", "dict | None")
+        return cls(
+            suite=record.get("suite", "str"),
+            env=record.get("env", "str"),
+            name=record.get("name", "str"),
+            source=record.get("source", "str"),
+            seed=record.get("seed", "int"),
+            mirror_path=record.get("mirror_path", "str | None"),
+            behaviour=None if behaviour is None else BehaviourRef._read(record.at("behaviour")),
+            options=record.get("options", "dict"),
+        )
+
+
+@dataclass(frozen=True)
+class BehaviourSpec:
+    """One shared SAC behaviour training, as the behaviour stage runs it (benchmark.config.behaviour_spec).
+    `dataclasses.asdict` of it is the behaviour stage's `--spec` (the fields in the record's order)."""
+
+    suite: str  # mujoco: the only suite with SAC behaviours
+    env: str  # the task it learns
+    seed: int  # the training's seed: the seed of the datasets made from it
+    sac: dict[str, Any]  # the preset's `sac` settings (steps, medium_step, update_interval): train_sac's keywords
+    torch_threads: int  # the preset's torch_threads
+    id: str  # the training's name, as in BehaviourRef (the datasets made from it name it)
+    dir: str  # the folder it writes its policies, replay buffer and card to
+
+    @classmethod
+    def from_dict(cls, record: Any, where: str) -> BehaviourSpec:
+        """The spec `record` holds; `where` (a command-line argument) prefixes every error."""
+        top = _Record(record, where)
+        return cls(
+            suite=top.get("suite", "str"),
+            env=top.get("env", "str"),
+            seed=top.get("seed", "int"),
+            sac=top.get("sac", "dict"),
+            torch_threads=top.get("torch_threads", "int"),
+            id=top.get("id", "str"),
+            dir=top.get("dir", "str"),
+        )
 
 
 @dataclass(frozen=True)
@@ -120,20 +182,10 @@ class RunSpec:
         key = RunKey(**{f.name: top.at("key").get(f.name, str(f.type)) for f in dataclasses.fields(RunKey)})
         if top.get("run", "str") != key.id:
             raise BenchmarkError(f"{where}: key 'run': {record['run']!r} is not the id of its key ({key.id!r})")
-        dataset = top.at("dataset")
         return cls(
             key=key,
             preset=top.get("preset", "str"),
-            dataset=DatasetSpec(
-                suite=dataset.get("suite", "str"),
-                env=dataset.get("env", "str"),
-                name=dataset.get("name", "str"),
-                source=dataset.get("source", "str"),
-                seed=dataset.get("seed", "int"),
-                mirror_path=dataset.get("mirror_path", "str | None"),
-                behaviour=dataset.get("behaviour", "dict | None"),
-                options=dataset.get("options", "dict"),
-            ),
+            dataset=DatasetSpec._read(top.at("dataset")),
             protocol=_protocol(top.at("protocol")),
             target_return=top.get("target_return", "float"),
             budget=Budget(**{f.name: top.at("training").get(f.name, "int") for f in dataclasses.fields(Budget)}),

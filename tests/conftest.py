@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark import config, datasets, paths, runtime
+from benchmark import config, datasets, runtime
 
 # Offline and headless, as every entry point of the suite (nothing above imports MuJoCo,
 # matplotlib, Gym or the Hugging Face hub).
@@ -135,10 +135,6 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run with the working directory (where results/ and resources/ go) in a temp folder."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def dataset_folder(spec: dict[str, Any]) -> Path:
-    return paths.dataset_dir(spec["suite"], spec["env"], spec["name"])
 
 
 class RecordActions(gym.Wrapper):

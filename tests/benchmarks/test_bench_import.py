@@ -150,6 +150,7 @@ def test_import_one_dopamine_buffer_of_1m_transitions(benchmark: Any, scratch: P
         "source": "dqn-replay",
         "seed": 123,
         "mirror_path": str(mirror / "dqn-replay" / "breakout"),
+        "behaviour": None,
         "options": {"transitions": TRANSITIONS, "num_buffers": 1, "last_checkpoint": 0, "trajectories_per_buffer": 10},
     }
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -4,6 +4,7 @@ a task (one workflow job), and online DQN logs every transition as single frames
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import shutil
@@ -14,11 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO, dataset_folder, snakemake
+from conftest import REPO, snakemake
 
 from benchmark import __main__ as cli
 from benchmark import behaviour, config, dataset_stage, datasets
 from benchmark.errors import BenchmarkError
+from benchmark.specs import DatasetSpec
 
 SAC = {"steps": 300, "medium_step": 150, "update_interval": 4}
 
@@ -42,16 +44,16 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[
     work = tmp_path_factory.mktemp("work")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(work)
-        behaviour_id = config.dataset_spec(preset, "mujoco", "hopper", "medium")["behaviour"]["id"]
+        behaviour_id = config.dataset_spec(preset, "mujoco", "hopper", "medium").behaviour.id
         spec = config.behaviour_spec(preset, "mujoco", "hopper", behaviour_id)
-        assert cli.main(["behaviour", "--spec", json.dumps(spec)]) == 0
+        assert cli.main(["behaviour", "--spec", json.dumps(dataclasses.asdict(spec))]) == 0
         made = {}
         for name in preset["suites"]["mujoco"]["datasets"]:
             data_spec = config.dataset_spec(preset, "mujoco", "hopper", name)
-            folder = work / dataset_folder(data_spec)
+            folder = work / data_spec.folder
             dataset_stage.generate(data_spec, folder, folder / "logs")
             made[name] = datasets.load(folder)
-    yield work / spec["dir"], made
+    yield work / spec.dir, made
 
 
 def test_every_d4rl_style_card_records_quality_and_its_behaviour(made) -> None:
@@ -106,22 +108,22 @@ def test_a_changed_policy_file_is_named_before_it_is_used(made, tmp_path: Path) 
 
 
 def test_dqn_online_logs_every_transition_as_single_frames(in_tmp: Path) -> None:
-    spec = {
-        "suite": "atari",
-        "env": "breakout",
-        "name": "dqn",
-        "source": "generated",
-        "seed": 0,
-        "mirror_path": None,
-        "behaviour": None,
-        "options": {
+    spec = DatasetSpec(
+        suite="atari",
+        env="breakout",
+        name="dqn",
+        source="generated",
+        seed=0,
+        mirror_path=None,
+        behaviour=None,
+        options={
             "generator": "dqn-online",
             "transitions": 300,
             "epsilons": [1.0, 0.1],
             "update_interval": 4,
             "max_episode_frames": 2000,
         },
-    }
+    )
     data = dataset_stage.generate(spec, in_tmp / "dqn", in_tmp / "logs")
     assert data.observations.shape == (300, 84, 84) and data.observations.dtype == np.uint8
     assert data.card["behaviour_settings"]["update_start_step"] == 30 and "DoubleDQN" in data.card["behaviour"]

@@ -5,6 +5,7 @@ accepted by preset validation and makes a dataset through the stage like the bui
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchmark import behaviour, config, dataset_stage, datasets, envs, generators
+from benchmark import behaviour, config, dataset_stage, datasets, envs, generators, sources
 from benchmark.errors import BenchmarkError
+from benchmark.specs import DatasetSpec
 
 
 @pytest.fixture
@@ -21,7 +23,7 @@ def standing_still() -> Iterator[str]:
     """A generator registered here, as a contributor would in benchmark/generators.py."""
 
     @generators.generator("standing-still", "mujoco", ("transitions",))
-    def standing_still(env: str, options: dict[str, Any], seed: int, spec: dict[str, Any], log_dir: Path):
+    def standing_still(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
         """Every action zero: the body falls and lies still."""
         size = envs.EnvSpec.of("mujoco", env, envs.protocol_for("mujoco")).action_size
 
@@ -72,7 +74,62 @@ def test_an_unregistered_generator_is_refused_naming_the_registered_ones(smoke_c
 
 
 def test_an_unknown_source_in_a_spec_is_one_line(in_tmp: Path) -> None:
-    spec = {"suite": "mujoco", "env": "hopper", "name": "x", "source": "rlds", "seed": 0, "options": {}}
+    spec = DatasetSpec(
+        suite="mujoco", env="hopper", name="x", source="rlds", seed=0, mirror_path=None, behaviour=None, options={}
+    )
     with pytest.raises(BenchmarkError, match="dataset 'x': unknown source 'rlds'; known: "):
         dataset_stage.generate(spec, in_tmp / "x", in_tmp / "logs")
     assert not (in_tmp / "x").exists()
+
+
+@pytest.fixture
+def npz_source() -> Iterator[str]:
+    """A data source registered here, as a contributor would beside benchmark/importers.py: one
+    MuJoCo .npz file under the preset's mirror, holding the stored arrays by name."""
+
+    @sources.source("npz", ("mujoco",), (), stands_for=lambda name, generator: None)
+    def npz(spec: DatasetSpec, env_spec: envs.EnvSpec, log_dir: Path):
+        assert spec.mirror_path is not None  # validation requires `mirror` and `path` for a mirror source
+        with np.load(spec.mirror_path, allow_pickle=False) as arrays:
+            stored = {field: arrays[field] for field in datasets.FIELDS}
+        return stored, {"behaviour": f"the arrays of {spec.mirror_path}"}
+
+    yield "npz"
+    del sources.SOURCES["npz"]  # the registry is the package's: leave it as found
+
+
+def test_a_source_dropped_in_is_validated_and_made_by_the_stage(
+    npz_source: str, standing_still: str, smoke_config: dict[str, Any], in_tmp: Path
+) -> None:
+    still = dataset_stage.generate(
+        config.dataset_spec(
+            config.validate(_preset(smoke_config, source="generated", generator=standing_still, transitions=120)),
+            "mujoco",
+            "hopper",
+            "still",
+        ),
+        in_tmp / "still",
+        in_tmp / "still" / "logs",
+    )
+    mirror = in_tmp / "mirror"
+    mirror.mkdir()
+    np.savez(mirror / "hopper.npz", **{field: getattr(still, field) for field in datasets.FIELDS})
+    preset = _preset(smoke_config, source=npz_source, path="{env}.npz")
+    preset["mirror"] = str(mirror)
+    spec = config.dataset_spec(config.validate(preset), "mujoco", "hopper", "still")
+    assert spec.mirror_path == str(mirror / "hopper.npz")
+    folder = in_tmp / "imported"
+    dataset_stage.generate(spec, folder, folder / "logs")
+    loaded = datasets.load(folder, env=envs.EnvSpec.of("mujoco", "hopper", envs.protocol_for("mujoco")), name="still")
+    assert loaded.card["source"] == npz_source and loaded.card["behaviour"].endswith("hopper.npz")
+    assert np.array_equal(loaded.observations, still.observations) and len(loaded.rewards) == 120
+    # its registration is what validation knows of it: the schema's list, its keys, its suite, its mirror
+    assert npz_source in config.load_schema()["$defs"]["dataset"]["properties"]["source"]["enum"]
+    with pytest.raises(BenchmarkError, match=re.escape("still.path': required for source 'npz'")):
+        config.validate(_preset(smoke_config, source=npz_source) | {"mirror": str(mirror)})
+    with pytest.raises(BenchmarkError, match=re.escape("still.transitions': not used by source 'npz'")):
+        config.validate(_preset(smoke_config, source=npz_source, path="{env}.npz", transitions=9))
+    atari = copy.deepcopy(smoke_config) | {"mirror": str(mirror)}
+    atari["suites"]["atari"]["datasets"]["mixed"] = {"source": npz_source, "path": "{env}.npz"}
+    with pytest.raises(BenchmarkError, match="'npz' holds mujoco data, not atari"):
+        config.validate(atari)

@@ -7,6 +7,7 @@ Needs a tmpfs of its own (`mount -t tmpfs`, as root); skipped where that is not 
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -60,7 +61,7 @@ def stages() -> list[tuple[str, list[str], str]]:
     preset = config.validate(yaml.safe_load((REPO / "config" / "smoke.yaml").read_text()))
     spec = config.run_spec(preset, KEY).to_dict()
     spec["training"].update(steps=2, eval_every=2)
-    dataset = config.dataset_spec(preset, KEY.suite, KEY.env, KEY.dataset)
+    dataset = dataclasses.asdict(config.dataset_spec(preset, KEY.suite, KEY.env, KEY.dataset))
     settings = {"focus": "more3s", "bootstrap_reps": 100, "profile_bootstrap_reps": 100, "seed": 0}
     run, metrics = paths.run_dir(KEY.id), paths.run_dir(KEY.id) / "metrics.json"
     return [

@@ -12,6 +12,7 @@ import yaml
 
 from benchmark import config, dataset_stage, envs, generators
 from benchmark.errors import BenchmarkError
+from benchmark.specs import DatasetSpec
 
 
 def test_the_schema_lists_exactly_the_registered_generators() -> None:
@@ -21,17 +22,17 @@ def test_the_schema_lists_exactly_the_registered_generators() -> None:
     assert {g.suite for g in generators.GENERATORS.values()} <= set(envs.SUITES)
 
 
-def _spec(generator: str, transitions: int, **options: Any) -> dict[str, Any]:
-    return {
-        "suite": "mujoco",
-        "env": "hopper",
-        "name": generator,
-        "source": "generated",
-        "seed": 0,
-        "mirror_path": None,
-        "behaviour": None,
-        "options": {"generator": generator, "transitions": transitions, **options},
-    }
+def _spec(generator: str, transitions: int, **options: Any) -> DatasetSpec:
+    return DatasetSpec(
+        suite="mujoco",
+        env="hopper",
+        name=generator,
+        source="generated",
+        seed=0,
+        mirror_path=None,
+        behaviour=None,
+        options={"generator": generator, "transitions": transitions, **options},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_a_dataset_can_keep_an_algorithm_off_it(smoke_config: dict[str, Any]) ->
     assert on_hopper == {"bc", "dt"} and {key.algorithm for key in keys if key.env == "breakout"} == set(
         preset["algorithms"]
     )
-    assert "algorithms" not in config.dataset_spec(preset, "mujoco", "hopper", "mixed")["options"]
+    assert "algorithms" not in config.dataset_spec(preset, "mujoco", "hopper", "mixed").options
     preset["suites"]["mujoco"]["datasets"]["mixed"]["algorithms"] = ["bc", "iql"]
     with pytest.raises(BenchmarkError, match=r"datasets\.mixed\.algorithms': 'iql' is not in the preset"):
         config.validate(preset)
@@ -102,3 +103,25 @@ def test_trained_policies_are_read_from_the_policy_rule_output(smoke_config: dic
     assert config.policy_envs(preset) == [("mujoco", "hopper")]
     with pytest.raises(BenchmarkError, match="policy card missing"):
         dataset_stage.generate(_spec("ars-medium", 100, policy="trained"), in_tmp / "d", in_tmp / "d")
+
+
+def test_which_datasets_need_ars_policies_is_their_generators_registration(smoke_config: dict[str, Any]) -> None:
+    reading = {name for name, registered in generators.GENERATORS.items() if registered.ars_policies}
+    assert reading == {"ars-medium", "ars-expert", "ars-medium-expert", "ars-medium-replay"}
+    # a generator named otherwise that reads them is checked alike: the registration says, not the name
+
+    @generators.generator("linear-rollouts", "mujoco", ("transitions",), ars_policies=True)
+    def linear_rollouts(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
+        raise AssertionError("not called")
+
+    try:
+        preset = copy.deepcopy(smoke_config)
+        preset["suites"]["mujoco"]["datasets"] = {
+            "linear": {"source": "generated", "generator": "linear-rollouts", "transitions": 9}
+        }
+        assert config.policy_envs(config.validate(copy.deepcopy(preset))) == [("mujoco", "hopper")]
+        preset["suites"]["mujoco"]["envs"]["halfcheetah"] = {"target_return": 6000}
+        with pytest.raises(BenchmarkError, match=r"datasets\.linear\.generator': no ARS policy for halfcheetah"):
+            config.validate(preset)
+    finally:
+        del generators.GENERATORS["linear-rollouts"]  # the registry is the package's: leave it as found

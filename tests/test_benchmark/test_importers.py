@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pytest
 
 from benchmark import config, dataset_stage, datasets, importers
 from benchmark.errors import BenchmarkError
+from benchmark.specs import DatasetSpec
 
 REPO = Path(__file__).resolve().parents[2]
 CAPACITY = 300  # rows per fixture buffer (the real ones hold 1M)
@@ -207,17 +208,18 @@ def test_asking_more_than_the_buffers_hold_fails_in_one_line(replay: Replay) -> 
     assert_one_line(error, str(replay.folder), "transitions=10000")
 
 
-def dqn_spec(mirror: Path, **options: int) -> dict[str, Any]:
+def dqn_spec(mirror: Path, **options: int) -> DatasetSpec:
     defaults = {"transitions": 300, "num_buffers": 2, "trajectories_per_buffer": 3, "last_checkpoint": 2}
-    return {
-        "suite": "atari",
-        "env": "breakout",
-        "name": "dqn-replay-1pct",
-        "source": "dqn-replay",
-        "seed": 123,
-        "mirror_path": str(mirror / "dqn-replay" / "breakout"),  # the bucket's folder is Breakout/
-        "options": {**defaults, **options},
-    }
+    return DatasetSpec(
+        suite="atari",
+        env="breakout",
+        name="dqn-replay-1pct",
+        source="dqn-replay",
+        seed=123,
+        mirror_path=str(mirror / "dqn-replay" / "breakout"),  # the bucket's folder is Breakout/
+        behaviour=None,
+        options={**defaults, **options},
+    )
 
 
 def test_generate_imports_dqn_replay_into_a_loadable_dataset(replay: Replay, tmp_path: Path) -> None:
@@ -323,16 +325,17 @@ def test_read_d4rl_hdf5_returns_the_stored_arrays(tmp_path: Path) -> None:
     np.testing.assert_array_equal(arrays["timeouts"], expected_timeouts)
 
 
-def d4rl_spec(mirror: Path) -> dict[str, Any]:
-    return {
-        "suite": "mujoco",
-        "env": "hopper",
-        "name": "medium",
-        "source": "d4rl",
-        "seed": 0,
-        "mirror_path": str(mirror / "d4rl" / "hopper_medium-v2.hdf5"),
-        "options": {},
-    }
+def d4rl_spec(mirror: Path) -> DatasetSpec:
+    return DatasetSpec(
+        suite="mujoco",
+        env="hopper",
+        name="medium",
+        source="d4rl",
+        seed=0,
+        mirror_path=str(mirror / "d4rl" / "hopper_medium-v2.hdf5"),
+        behaviour=None,
+        options={},
+    )
 
 
 def test_generate_imports_d4rl_into_a_loadable_dataset(tmp_path: Path) -> None:
@@ -401,10 +404,10 @@ def test_bad_d4rl_fields_are_named(tmp_path: Path, override: dict[str, np.ndarra
 def test_paper_preset_points_every_dataset_at_the_mirror() -> None:
     paper = config.load(REPO / "config" / "paper.yaml")
     spec = config.dataset_spec(paper, "atari", "qbert", "dqn-replay-1pct")
-    assert spec["mirror_path"] == "/data/offline-rl-mirror/dqn-replay/qbert"
-    assert spec["options"]["transitions"] == 500_000 and spec["options"]["trajectories_per_buffer"] == 10
+    assert spec.mirror_path == "/data/offline-rl-mirror/dqn-replay/qbert"
+    assert spec.options["transitions"] == 500_000 and spec.options["trajectories_per_buffer"] == 10
     spec = config.dataset_spec(paper, "mujoco", "walker2d", "medium-replay")
-    assert spec["mirror_path"] == "/data/offline-rl-mirror/d4rl/walker2d_medium_replay-v2.hdf5"
+    assert spec.mirror_path == "/data/offline-rl-mirror/d4rl/walker2d_medium_replay-v2.hdf5"
     assert paper["seeds"] == [123, 231, 312]
 
 
@@ -447,7 +450,7 @@ def write_minari(
 def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     episodes = write_minari(mirror / "minari" / "mujoco" / "hopper" / "test-v0")
-    spec = {**d4rl_spec(mirror), "source": "minari", "mirror_path": str(mirror / "minari/mujoco/hopper/test-v0")}
+    spec = replace(d4rl_spec(mirror), source="minari", mirror_path=str(mirror / "minari/mujoco/hopper/test-v0"))
     folder = tmp_path / "dataset"
     loaded = dataset_stage.generate(spec, folder, folder / "logs")
     np.testing.assert_allclose(loaded.observations[:30], episodes[0]["observations"][:-1].astype(np.float32))
@@ -462,7 +465,7 @@ def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
 
 
 def test_missing_minari_dataset_names_the_expected_file(tmp_path: Path) -> None:
-    spec = {**d4rl_spec(tmp_path), "source": "minari", "mirror_path": str(tmp_path / "minari/hopper-v0")}
+    spec = replace(d4rl_spec(tmp_path), source="minari", mirror_path=str(tmp_path / "minari/hopper-v0"))
     with pytest.raises(BenchmarkError) as error:
         dataset_stage.generate(spec, tmp_path / "dataset", tmp_path / "logs")
     assert_one_line(error, str(tmp_path / "minari/hopper-v0/data/main_data.hdf5"), "minari download")

@@ -3,6 +3,7 @@ for byte), a spec survives JSON, and a damaged record is one line naming the fil
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from pathlib import Path
@@ -14,7 +15,7 @@ from conftest import REPO
 from benchmark import config, io, paths
 from benchmark.__main__ import main
 from benchmark.errors import BenchmarkError
-from benchmark.specs import Evaluation, RunKey, RunRecord, RunSpec
+from benchmark.specs import BehaviourRef, BehaviourSpec, DatasetSpec, Evaluation, RunKey, RunRecord, RunSpec
 
 COMMITTED = sorted((REPO / paths.RESULTS / "runs").glob(f"**/{paths.RUN_CONFIG}"))
 
@@ -110,3 +111,91 @@ def test_a_spec_argument_with_a_missing_key_is_one_line(
     err = capsys.readouterr().err
     assert err == "error: argument --spec: key 'evaluation.episodes': missing\n"
     assert not Path("results").exists()  # nothing written
+
+
+def _with_a_sac_dataset(smoke_config: dict[str, Any]) -> dict[str, Any]:
+    preset = copy.deepcopy(smoke_config)
+    sac = {"steps": 300, "medium_step": 150, "update_interval": 4}
+    preset["suites"]["mujoco"]["datasets"]["medium"] = {
+        "source": "generated",
+        "generator": "sac-medium",
+        "transitions": 400,
+        "sac": sac,
+    }
+    return config.validate(preset)
+
+
+def test_dataset_and_behaviour_specs_survive_json_in_the_order_the_command_line_had(
+    smoke_config: dict[str, Any],
+) -> None:
+    """The `--spec` of the dataset and behaviour jobs is `dataclasses.asdict` of the spec: the
+    keys (and so the Snakemake params) of the dicts these jobs had before specs were typed."""
+    preset = _with_a_sac_dataset(smoke_config)
+    made_from_sac = None
+    for suite, suite_config in preset["suites"].items():
+        for env, name in ((env, name) for env in suite_config["envs"] for name in suite_config["datasets"]):
+            spec = config.dataset_spec(preset, suite, env, name)
+            record = json.loads(json.dumps(dataclasses.asdict(spec)))
+            assert list(record) == ["suite", "env", "name", "source", "seed", "mirror_path", "behaviour", "options"]
+            assert DatasetSpec.from_dict(record, "spec") == spec
+            if spec.behaviour is not None:
+                made_from_sac = spec
+    assert made_from_sac is not None and made_from_sac.behaviour is not None
+    assert made_from_sac.behaviour == BehaviourRef(
+        "sac-300-m150-u4-seed0", str(paths.behaviour_dir("mujoco", "hopper", "sac-300-m150-u4-seed0"))
+    )
+    assert dataclasses.asdict(made_from_sac)["behaviour"] == {
+        "id": made_from_sac.behaviour.id,
+        "dir": made_from_sac.behaviour.dir,
+    }
+    behaviour = config.behaviour_spec(preset, "mujoco", "hopper", made_from_sac.behaviour.id)
+    record = json.loads(json.dumps(dataclasses.asdict(behaviour)))
+    assert record == {
+        "suite": "mujoco",
+        "env": "hopper",
+        "seed": 0,
+        "sac": {"steps": 300, "medium_step": 150, "update_interval": 4},
+        "torch_threads": 1,
+        "id": made_from_sac.behaviour.id,
+        "dir": made_from_sac.behaviour.dir,
+    }
+    assert list(record) == ["suite", "env", "seed", "sac", "torch_threads", "id", "dir"]
+    assert BehaviourSpec.from_dict(record, "spec") == behaviour
+
+
+def test_a_run_made_from_a_sac_behaviour_survives_json(smoke_config: dict[str, Any]) -> None:
+    preset = _with_a_sac_dataset(smoke_config)
+    spec = config.run_spec(preset, RunKey("mujoco", "hopper", "medium", "bc", 0))
+    record = json.loads(json.dumps(spec.to_dict()))
+    assert record["dataset"]["behaviour"] == dataclasses.asdict(spec.dataset.behaviour)
+    assert RunSpec.from_dict(record, "spec") == spec
+
+
+@pytest.mark.parametrize(
+    ("stage", "damage", "message"),
+    [
+        ("dataset", lambda record: record.pop("name"), "key 'name': missing"),
+        ("dataset", lambda record: record.update(behaviour={"id": 3, "dir": "x"}), "key 'behaviour.id': 3 is not"),
+        ("dataset", lambda record: record.update(options=None), "key 'options': None is not a JSON object"),
+        ("behaviour", lambda record: record.pop("sac"), "key 'sac': missing"),
+        ("behaviour", lambda record: record.update(seed="0"), "key 'seed': '0' is not an integer"),
+    ],
+)
+def test_a_dataset_or_behaviour_spec_argument_with_a_bad_key_is_one_line(
+    smoke_config: dict[str, Any],
+    in_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+    stage: str,
+    damage: Any,
+    message: str,
+) -> None:
+    preset = _with_a_sac_dataset(smoke_config)
+    dataset = config.dataset_spec(preset, "mujoco", "hopper", "medium")
+    assert dataset.behaviour is not None
+    spec = dataset if stage == "dataset" else config.behaviour_spec(preset, "mujoco", "hopper", dataset.behaviour.id)
+    record = dataclasses.asdict(spec)
+    damage(record)
+    assert main([stage, "--spec", json.dumps(record)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: argument --spec: {message}") and err.count("\n") == 1, err
+    assert not Path("resources").exists()  # nothing written

@@ -48,7 +48,12 @@ def run_spec_json(wildcards):
 
 def dataset_spec_json(wildcards):
     spec = presets.dataset_spec(config, wildcards.suite, wildcards.env, wildcards.dataset)
-    return json.dumps(spec, separators=(",", ":"))
+    return json.dumps(dataclasses.asdict(spec), separators=(",", ":"))
+
+
+def behaviour_spec_json(wildcards):
+    spec = presets.behaviour_spec(config, wildcards.suite, wildcards.env, wildcards.behaviour)
+    return json.dumps(dataclasses.asdict(spec), separators=(",", ":"))
 
 
 def gpu_resources() -> dict[str, int]:

@@ -39,7 +39,7 @@ rule behaviour:
         files=[str(paths.behaviour_dir() / name) for name in BEHAVIOUR_FILES],
         card=str(paths.behaviour_dir() / paths.BEHAVIOUR_CARD),
     params:
-        spec=lambda w: json.dumps(presets.behaviour_spec(config, w.suite, w.env, w.behaviour), separators=(",", ":")),
+        spec=behaviour_spec_json,
     log:
         "results/logs/behaviours/{suite}/{env}/{behaviour}.log",
     benchmark:
