@@ -10,6 +10,7 @@ recorded it, is a black dashed reference line.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ BEHAVIOUR_LABEL = "behaviour (data)"
 SCORE_LABELS = {"final": "final (last evaluation)", "best": "best (best evaluation: optimistic)"}
 NORMALISED = "normalised score\n(0 = random, 100 = reference)"
 CI = f"{CONFIDENCE:.0%} stratified-bootstrap CI"
+TITLE_CHARS_PER_INCH = 12  # characters of a 10-point title that fit in an inch, with a margin
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,11 @@ def save(fig: Figure, stem: Path) -> None:
     plt.close(fig)
 
 
+def _title(fig: Figure, text: str) -> None:
+    """The figure's title, wrapped to its width: a one-panel figure is narrower than some titles."""
+    fig.suptitle("\n".join(textwrap.wrap(text, int(fig.get_figwidth() * TITLE_CHARS_PER_INCH))), fontsize=10)
+
+
 def _legend(fig: Figure, style: Palette, present: Iterable[str], behaviour: bool = False) -> None:
     """The algorithms `present`, in legend order; and the behaviour's line when one is drawn."""
     handles: list[Artist] = [
@@ -97,7 +104,8 @@ def _legend(fig: Figure, style: Palette, present: Iterable[str], behaviour: bool
     ]
     if behaviour:
         handles.append(Line2D([], [], label=BEHAVIOUR_LABEL, **BEHAVIOUR_LINE))
-    fig.legend(handles=handles, title="algorithm", loc="outside right upper", frameon=False, fontsize=8)
+    # centred beside the panels, clear of the title above them (an upper legend met a one-panel figure's title)
+    fig.legend(handles=handles, title="algorithm", loc="outside right center", frameon=False, fontsize=8)
 
 
 def _behaviour_of(behaviour: pd.DataFrame, suite: str, env: str, dataset: str) -> float:
@@ -168,7 +176,7 @@ def per_task(tasks: pd.DataFrame, scores: pd.DataFrame, behaviour: pd.DataFrame,
             ax.set_title(f"{suite} / {dataset}", fontsize=9)
             if col == 0:
                 ax.set_ylabel(f"{SCORE_LABELS[score]}\n{NORMALISED}", fontsize=8)
-    fig.suptitle(f"Per task: mean over seeds (bars), {CI}, seeds (dots)", fontsize=10)
+    _title(fig, f"Per task: mean over seeds (bars), {CI}, seeds (dots)")
     _legend(fig, style, algorithms, behaviour=drawn)
     save(fig, stem)
 
@@ -206,7 +214,7 @@ def aggregate(table: pd.DataFrame, score: str, style: Palette, reps: int, stem: 
                 ax.set_xlabel("normalised score", fontsize=8)
         first = cells.iloc[0]
         axes[row, 0].set_ylabel(f"{suite} / {dataset}\n{first['tasks']} task(s) x {first['seeds']} seeds", fontsize=8)
-    fig.suptitle(f"Aggregate {SCORE_LABELS[score]} score, {CI} ({reps:,} reps)", fontsize=10)
+    _title(fig, f"Aggregate {SCORE_LABELS[score]} score, {CI} ({reps:,} reps)")
     _legend(fig, style, algorithms)
     save(fig, stem)
 
@@ -250,7 +258,7 @@ def learning_curves(curves: pd.DataFrame, behaviour: pd.DataFrame, style: Palett
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
-    fig.suptitle(f"Learning curves: mean over seeds of each evaluation's mean return, {CI}", fontsize=10)
+    _title(fig, f"Learning curves: mean over seeds of each evaluation's mean return, {CI}")
     _legend(fig, style, algorithms, behaviour=drawn)
     save(fig, stem)
 
@@ -279,7 +287,7 @@ def performance_profiles(profiles: pd.DataFrame, style: Palette, stem: Path) -> 
             ax.set_xlabel("normalised score τ (0 = random, 100 = reference)", fontsize=8)
             ax.set_ylabel("fraction of runs with score > τ", fontsize=8)
             ax.grid(alpha=0.3)
-    fig.suptitle(f"Performance profiles (runs: every seed of every env and dataset), {CI}", fontsize=10)
+    _title(fig, f"Performance profiles (runs: every seed of every env and dataset), {CI}")
     _legend(fig, style, algorithms)
     save(fig, stem)
 
@@ -328,5 +336,5 @@ def probability_of_improvement(table: pd.DataFrame, style: Palette, reps: int, s
             ax.set_title(f"{suite}, {SCORE_LABELS[score]}", fontsize=9)
             ax.set_xlabel(f"P({focus} > baseline) on a task (0.5: no difference)", fontsize=8)
             ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Probability of improvement, {CI} ({reps:,} reps)", fontsize=10)
+    _title(fig, f"Probability of improvement, {CI} ({reps:,} reps)")
     save(fig, stem)

@@ -1,4 +1,4 @@
-"""Why DT seed 0 of this run never learned: its state embeddings saturate d3rlpy's tanh.
+"""Whether each DT seed's state embeddings saturate d3rlpy's tanh (why seed 0 of the first run never learned).
 
 d3rlpy's discrete Decision Transformer (as the DT paper's Atari model) applies tanh to each token
 embedding. This reads each DT seed's final checkpoint and prints, over 512 stacked frames of the
@@ -8,6 +8,7 @@ the entropy of the data's action marginal (the loss of a policy that ignores the
 Needs the run's resources (dataset, checkpoints), not only results/:
     python results/atari-imitation/dt_saturation.py resources/atari-imitation \
         > results/atari-imitation/dt_saturation.txt
+The first run's output (076d62d, learning rate 6e-4) is first-run-076d62d/dt_saturation.txt.
 """
 
 import csv
@@ -18,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark import datasets, envs
+from benchmark import datasets, envs, runtime
 from benchmark.algorithms import get
 
+runtime.configure()
 torch.set_num_threads(1)
 workdir = Path(sys.argv[1])
 run_root = workdir / "results/runs/atari/breakout/expert/dt"
