@@ -66,7 +66,7 @@ class BehaviourRef:
 
     @classmethod
     def _read(cls, record: _Record) -> BehaviourRef:
-        return cls(id=record.get("id", "str"), dir=record.get("dir", "str"))
+        return cls(**record.fields(cls))
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,7 @@ class DatasetSpec:
     def _read(cls, record: _Record) -> DatasetSpec:
         behaviour = record.get("behaviour", "dict | None")
         return cls(
-            suite=record.get("suite", "str"),
-            env=record.get("env", "str"),
-            name=record.get("name", "str"),
-            source=record.get("source", "str"),
-            seed=record.get("seed", "int"),
-            mirror_path=record.get("mirror_path", "str | None"),
-            behaviour=None if behaviour is None else BehaviourRef._read(record.at("behaviour")),
-            options=record.get("options", "dict"),
+            **record.fields(cls, behaviour=None if behaviour is None else BehaviourRef._read(record.at("behaviour")))
         )
 
 
@@ -123,16 +116,7 @@ class BehaviourSpec:
     @classmethod
     def from_dict(cls, record: Any, where: str) -> BehaviourSpec:
         """The spec `record` holds; `where` (a command-line argument) prefixes every error."""
-        top = _Record(record, where)
-        return cls(
-            suite=top.get("suite", "str"),
-            env=top.get("env", "str"),
-            seed=top.get("seed", "int"),
-            sac=top.get("sac", "dict"),
-            torch_threads=top.get("torch_threads", "int"),
-            id=top.get("id", "str"),
-            dir=top.get("dir", "str"),
-        )
+        return cls(**_Record(record, where).fields(cls))
 
 
 @dataclass(frozen=True)
@@ -179,7 +163,7 @@ class RunSpec:
         """The spec `record` holds; `where` (a file, a command-line argument) prefixes every error."""
         top = _Record(record, where)
         # f.type is the annotation's text ("str", "int"): the module's annotations are postponed
-        key = RunKey(**{f.name: top.at("key").get(f.name, str(f.type)) for f in dataclasses.fields(RunKey)})
+        key = RunKey(**top.at("key").fields(RunKey))
         if top.get("run", "str") != key.id:
             raise BenchmarkError(f"{where}: key 'run': {record['run']!r} is not the id of its key ({key.id!r})")
         return cls(
@@ -274,6 +258,16 @@ class _Record:
         if key not in self.value:
             raise BenchmarkError(f"{self.where}: key {self._name(key)!r}: missing")
         return _Record(self.value[key], self.where, self._name(key))
+
+    def fields(self, spec: type, **read: Any) -> dict[str, Any]:
+        """The keyword arguments of dataclass `spec`: each field read in declaration order, of the
+        kind its annotation names (a `dict[...]` is a JSON object), except those given in `read`."""
+        return {
+            field.name: read[field.name]
+            if field.name in read
+            else self.get(field.name, str(field.type).replace("dict[str, Any]", "dict"))
+            for field in dataclasses.fields(spec)
+        }
 
     def get(self, key: str, kind: str, optional: bool = False) -> Any:
         """The value at `key`, of `kind` ("int", "str | None", ...); a missing optional key is None."""

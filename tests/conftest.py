@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from benchmark import config, datasets, runtime
+from benchmark.specs import DatasetSpec
 
 # Offline and headless, as every entry point of the suite (nothing above imports MuJoCo,
 # matplotlib, Gym or the Hugging Face hub).
@@ -92,6 +93,13 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def smoke_config() -> dict[str, Any]:
     return config.load(REPO / "config" / "smoke.yaml")
+
+
+def generated_spec(suite: str, env: str, name: str, **options: Any) -> DatasetSpec:
+    """The spec of a dataset made here by a generator (`options` holds its `generator` and keys)."""
+    return DatasetSpec(
+        suite=suite, env=env, name=name, source="generated", seed=0, mirror_path=None, behaviour=None, options=options
+    )
 
 
 def write_random_dataset(

@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO, snakemake
+from conftest import REPO, generated_spec, snakemake
 
 from benchmark import __main__ as cli
 from benchmark import behaviour, config, dataset_stage, datasets
 from benchmark.errors import BenchmarkError
-from benchmark.specs import DatasetSpec
 
 SAC = {"steps": 300, "medium_step": 150, "update_interval": 4}
 
@@ -108,21 +107,15 @@ def test_a_changed_policy_file_is_named_before_it_is_used(made, tmp_path: Path) 
 
 
 def test_dqn_online_logs_every_transition_as_single_frames(in_tmp: Path) -> None:
-    spec = DatasetSpec(
-        suite="atari",
-        env="breakout",
-        name="dqn",
-        source="generated",
-        seed=0,
-        mirror_path=None,
-        behaviour=None,
-        options={
-            "generator": "dqn-online",
-            "transitions": 300,
-            "epsilons": [1.0, 0.1],
-            "update_interval": 4,
-            "max_episode_frames": 2000,
-        },
+    spec = generated_spec(
+        "atari",
+        "breakout",
+        "dqn",
+        generator="dqn-online",
+        transitions=300,
+        epsilons=[1.0, 0.1],
+        update_interval=4,
+        max_episode_frames=2000,
     )
     data = dataset_stage.generate(spec, in_tmp / "dqn", in_tmp / "logs")
     assert data.observations.shape == (300, 84, 84) and data.observations.dtype == np.uint8

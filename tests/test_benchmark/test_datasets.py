@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_random_dataset
+from conftest import generated_spec, write_random_dataset
 
 from benchmark import behaviour, config, dataset_stage, datasets
 from benchmark.errors import BenchmarkError
-from benchmark.specs import DatasetSpec
 
 
 def test_round_trip_keeps_arrays_and_records_hashes(tmp_path: Path) -> None:
@@ -88,20 +87,14 @@ def test_card_shows_returns_along_the_buffer(tmp_path: Path) -> None:
 
 def test_replay_style_atari_card_shows_returns_rising_along_the_buffer(in_tmp: Path) -> None:
     """scripted-replay anneals epsilon along the buffer, so the card shows what a replay shows."""
-    spec = DatasetSpec(
-        suite="atari",
-        env="breakout",
-        name="replay",
-        source="generated",
-        seed=0,
-        mirror_path=None,
-        behaviour=None,
-        options={
-            "generator": "scripted-replay",
-            "transitions": 3000,
-            "epsilons": [1.0, 0.0],
-            "max_episode_frames": 4000,
-        },
+    spec = generated_spec(
+        "atari",
+        "breakout",
+        "replay",
+        generator="scripted-replay",
+        transitions=3000,
+        epsilons=[1.0, 0.0],
+        max_episode_frames=4000,
     )
     card = dataset_stage.generate(spec, in_tmp / "replay", in_tmp / "logs").card
     along = card["episode_return_along_buffer"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import generated_spec
 
 from benchmark import config, dataset_stage, envs, generators
 from benchmark.errors import BenchmarkError
@@ -23,16 +24,7 @@ def test_the_schema_lists_exactly_the_registered_generators() -> None:
 
 
 def _spec(generator: str, transitions: int, **options: Any) -> DatasetSpec:
-    return DatasetSpec(
-        suite="mujoco",
-        env="hopper",
-        name=generator,
-        source="generated",
-        seed=0,
-        mirror_path=None,
-        behaviour=None,
-        options={"generator": generator, "transitions": transitions, **options},
-    )
+    return generated_spec("mujoco", "hopper", generator, generator=generator, transitions=transitions, **options)
 
 
 @pytest.fixture(scope="module")
