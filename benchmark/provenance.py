@@ -142,8 +142,10 @@ def _hyperparameters_not_published(scores: Any) -> list[str]:
         used = specs.RunRecord.read(paths.run_dir(specs.RunKey(suite, env, dataset, algorithm, int(seed)).id))
         published = algorithms.hyperparameters(algorithm, suite, {})
         for name, value in used.spec.hyperparameters.items():
-            if value != published.get(name):
-                differing.add((algorithm, suite, name, json.dumps(value), json.dumps(published.get(name))))
+            # compared as JSON: config.json gives lists where the published defaults hold tuples
+            used_json, published_json = json.dumps(value), json.dumps(published.get(name))
+            if used_json != published_json:
+                differing.add((algorithm, suite, name, used_json, published_json))
     if not differing:
         return ["", "Every run used its algorithm's published hyperparameters."]
     return [
