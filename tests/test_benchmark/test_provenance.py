@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark import provenance
+from benchmark import provenance, specs
 
 
 def git(repo: Path, *args: str) -> str:
@@ -53,8 +53,8 @@ def test_results_readme_lists_every_hyperparameter_off_its_published_value(
             (committed / "runs" / run / "config.json").read_bytes()
         )
     scores = pd.read_csv(committed / "scores.csv")
-    run_ids = scores["suite"] + "/" + scores["env"] + "/" + scores["dataset"] + "/" + scores["algorithm"] + "/seed"
-    scores = scores[(run_ids + scores["seed"].astype(str)).isin(runs)]
+    keys = scores[["suite", "env", "dataset", "algorithm", "seed"]].itertuples(index=False)
+    scores = scores[[specs.RunKey(*key).id in runs for key in keys]]
     assert len(scores) == 3
     scores.to_csv(tmp_path / "results/scores.csv", index=False)
     monkeypatch.chdir(tmp_path)
