@@ -31,6 +31,7 @@ from more3s import features as cache
 from more3s import prompts
 from more3s.encoder import EncoderSpec, FrozenEncoder
 from more3s.model import RTG_MODES, ModelConfig, More3S
+from more3s.render import StateRenderer
 
 
 @dataclass(frozen=True)
@@ -348,6 +349,11 @@ class More3SPolicy:
     def executed(self, actions: np.ndarray, env_ids: np.ndarray) -> None:
         for action, e in zip(actions, env_ids, strict=True):
             self.previous[e] = action
+
+    def close(self) -> None:
+        """Free the live renderer (MuJoCo) now rather than when the policy is collected."""
+        if isinstance(self.frames, StateRenderer):
+            self.frames.close()
 
 
 # -- Ablations: each a named algorithm, the published MORE-3S with one switch changed -------------

@@ -14,6 +14,7 @@ was trained on (read back from that card).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,5 +78,21 @@ class StateRenderer:
         return frames
 
     def close(self) -> None:
-        self.renderer.close()
-        self.env.close()
+        """Free the renderer's GL resources; a renderer still alive keeps drawing the same frames.
+
+        mujoco.Renderer.close (3.x) frees its MjrContext in whatever GL context is current, which is
+        the context of the last renderer that drew: with two alive, closing the older deleted the
+        other's buffers (every frame it drew afterwards was wrong). Its own context is made current
+        first. Called again, or by the garbage collector after a call, it does nothing.
+        """
+        gl_context = self.renderer._gl_context  # mujoco keeps it private; None once closed
+        if gl_context is not None:
+            gl_context.make_current()
+            self.renderer.close()
+            self.env.close()
+
+    def __del__(self) -> None:
+        # before mujoco.Renderer's own __del__, which would free in another context; at interpreter
+        # exit EGL is already terminated (mujoco's atexit) and there is nothing left to free
+        with contextlib.suppress(Exception):
+            self.close()

@@ -102,3 +102,16 @@ def test_a_card_from_before_the_protocol_renders_as_gymnasium_did() -> None:
         env.unwrapped.set_state(np.concatenate([[0.0], observation[:5]]), observation[5:])  # type: ignore[attr-defined]
         drawn.append(env.render())
     assert features.frames_of(legacy)(states).tobytes() == np.stack(drawn).tobytes()
+
+
+def test_closing_one_policy_leaves_the_frames_of_another_alive_policy_unchanged(in_tmp: Path) -> None:
+    random_dataset("mujoco", episodes=1, length=6)
+    algorithm, _ = trained("more3s", suite="mujoco", steps=1, batch=2)
+    states = hopper_states()
+    first, second = algorithm.policy(), algorithm.policy()  # two renderers alive in one process
+    first.frames(states)
+    drawn_by_second = second.frames(states)  # the second drew last: its GL context is the current one
+    first.close()
+    assert second.frames(states).tobytes() == drawn_by_second.tobytes()
+    assert len(np.unique(drawn_by_second.reshape(2, -1), axis=0)) == 2  # two poses, two frames
+    second.close()
