@@ -58,6 +58,9 @@ class AtariHyperparameters:
     memory: bool = False  # long-term memory of past batches' keys and values (training only)
     memory_batches: int = 20
     memory_width: int = 64
+    # z-score each encoder output with the training data's statistics (the features card's) before
+    # the fusion: not in the paper; the suite's diagnostics decide where presets turn it on
+    standardize: bool = False
     # -- the frozen encoder: LXMERT base (9 language, 5 cross-modal, 5 visual layers, 768 wide)
     encoder_hidden_size: int = 768
     encoder_heads: int = 12
@@ -164,6 +167,7 @@ class More3SAlgorithm:
                 memory_batches=hp.memory_batches,
                 memory_width=hp.memory_width,
                 gpt2_weights=hp.gpt2_weights,
+                standardize=hp.standardize,
             )
         )
 
@@ -185,7 +189,10 @@ class More3SAlgorithm:
         self.encoder_record = features.card["pretrained"]
         io.write_json(run_dir / paths.FEATURES_CARD, features.card)  # the cache's size, throughput, weights
         torch.manual_seed(self.seed)
-        self.model = model = self._build(features.shape).to(self.device)
+        self.model = model = self._build(features.shape)
+        if self.hp.standardize:
+            model.fuse.set_statistics(torch.as_tensor(features.statistics()))
+        model.to(self.device)
         windows = Windows(data, self.hp.context_size, np.random.default_rng(self.seed))
         # fused: AdamW's update in one pass over each parameter (same rule; the loop version re-reads
         # the 21,504-wide fusion layer's 2.8M weights once per operation: 33 -> 10 ms a Hopper step).
@@ -366,6 +373,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "more3s-paraphrases": {"prompts": "paraphrases"},
     "more3s-memory": {"memory": True},
     "more3s-leaky": {"pairing": "leaky"},  # the authors' label leak, as a diagnostic
+    "more3s-standardized": {"standardize": True},  # encoder outputs z-scored before the fusion
 }
 
 for _name, _variant in ABLATIONS.items():

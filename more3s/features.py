@@ -12,8 +12,10 @@ device, rounding them to fp16 as the cache stores them: the same numbers, paid i
 instead of disk (`benchmark.plan` prices both).
 
 The folder also keeps the encoder's weights (evaluation encodes live frames with exactly this
-encoder), the per-step text index and a card with sizes, throughput, the weights' record and the
-sha256 of every stored array, verified (with the array's shape) before training trusts it.
+encoder), the per-step text index, each output dimension's mean and std over the dataset
+(`statistics.npy`: what a model that standardises its inputs divides by) and a card with sizes,
+throughput, the weights' record and the sha256 of every stored array, verified (with the array's
+shape) before training trusts it.
 MuJoCo states are drawn under the spec's render protocol, part of the cache's key and card:
 evaluation draws live states under the protocol of the card.
 
@@ -50,6 +52,11 @@ STORAGES = ("cache", "live")
 PARAPHRASES = 3  # phrasings per action in the `paraphrases` prompt set
 MODALITIES = ("image+text", "image", "text")
 BATCH = 128  # pairs per encoder call
+STATISTICS = "statistics.npy"  # per output dimension: mean and std over the dataset's pairs
+STATISTICS_SAMPLE = 4096  # pairs encoded for the statistics of a live folder (a cache uses all)
+# Standardised outputs divide by the std, floored: LXMERT's outputs are layer-normalised (unit scale
+# per token), so a dimension varying by less than 1% of that is scaled up at most 100x, not by fp16 noise.
+STD_FLOOR = 1e-2
 
 
 @dataclass(frozen=True)
@@ -214,9 +221,21 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
     shape = (n, prompts.MAX_TOKENS + 36, spec.encoder.hidden_size)
     folder = spec.folder
     folder.mkdir(parents=True, exist_ok=True)
-    stored: dict[str, Any] = {}
+    moments = Moments(shape[1:])
+    stored: dict[str, Any] = {"sha256": {}}
+    pair_ids, pair_masks = token_ids[text_index], text_masks[text_index]
     if spec.storage == "cache":
-        stored = _encode_all(spec, data, encoder, to_frames, token_ids[text_index], text_masks[text_index], shape)
+        stored = _encode_all(spec, data, encoder, to_frames, pair_ids, pair_masks, shape, moments)
+    else:  # live: the statistics of an evenly spaced sample of the pairs, encoded here once
+        sample = np.unique(np.linspace(0, n - 1, min(n, STATISTICS_SAMPLE)).astype(np.int64))
+        for begin in range(0, len(sample), BATCH):
+            rows = sample[begin : begin + BATCH]
+            frames = to_frames(data.observations[rows])
+            encoded = encoder.encode(frames, pair_ids[rows], pair_masks[rows], image=spec.modality != "text")
+            moments.add(encoded.numpy().astype(np.float16))  # as training reads them
+    statistics = moments.result()
+    io.atomic_write(folder / STATISTICS, lambda f: np.save(f, statistics))
+    stored["sha256"][STATISTICS] = datasets.sha256(folder / STATISTICS)
     io.atomic_write(folder / "text_index.npy", lambda f: np.save(f, text_index.astype(np.int32)))
     io.write_json(folder / "texts.json", [str(t) for t in catalogue])
     encoder.save(folder)
@@ -231,6 +250,7 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
         "distinct_texts": len(catalogue),
         "pretrained": encoder.record,
         "frames": None if frames is None else str(frames.folder),  # live: the frames store it reads
+        "statistics": moments.summary(statistics),
         **stored,
         "wall_s": round(time.time() - started, 2),
     }
@@ -247,8 +267,9 @@ def _encode_all(
     token_ids: np.ndarray,
     text_masks: np.ndarray,
     shape: tuple[int, ...],
+    moments: Moments,
 ) -> dict[str, Any]:
-    """Encode every pair into features.npy; the card's fields about it."""
+    """Encode every pair into features.npy (and into `moments`, as stored: fp16); the card's fields about it."""
     encoder.model.to(torch_device())  # a GPU when the job was given one
     path = spec.folder / "features.npy"
     frame_s = encode_s = 0.0
@@ -260,8 +281,9 @@ def _encode_all(
             frame_s += time.time() - tick
             tick = time.time()
             encoded = encoder.encode(frames, token_ids[begin:end], text_masks[begin:end], image=spec.modality != "text")
-            out[begin:end] = encoded.numpy().astype(np.float16)
+            out[begin:end] = as_stored = encoded.numpy().astype(np.float16)
             encode_s += time.time() - tick
+            moments.add(as_stored)
     encoder.model.cpu()
     return {
         "bytes": int(path.stat().st_size),
@@ -272,6 +294,39 @@ def _encode_all(
     }
 
 
+class Moments:
+    """Mean and std of every encoder output dimension (token x width) over the batches added."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.count = 0
+        self.total = np.zeros(shape)
+        self.squares = np.zeros(shape)
+
+    def add(self, encoded: Any) -> None:
+        rows = np.asarray(encoded, dtype=np.float64)
+        self.count += len(rows)
+        self.total += rows.sum(0)
+        self.squares += np.square(rows).sum(0)
+
+    def result(self) -> np.ndarray:
+        """(2, tokens, width) float32: the mean, then the std floored at STD_FLOOR."""
+        mean = self.total / self.count
+        std = np.sqrt(np.maximum(self.squares / self.count - np.square(mean), 0.0))
+        return np.stack([mean, np.maximum(std, STD_FLOOR)]).astype(np.float32)
+
+    def summary(self, statistics: np.ndarray) -> dict[str, Any]:
+        """The card's record: where the statistics are, from how many pairs, and the share of each
+        stream's energy (mean^2 + variance) that varies from pair to pair."""
+        mean, std = statistics.astype(np.float64)
+        variance = np.square(std)
+        streams = {"language": slice(0, prompts.MAX_TOKENS), "visual": slice(prompts.MAX_TOKENS, None)}
+        share = {
+            name: round(float(variance[rows].sum() / (np.square(mean[rows]) + variance[rows]).sum()), 4)
+            for name, rows in streams.items()
+        }
+        return {"file": STATISTICS, "pairs": self.count, "std_floor": STD_FLOOR, "varying_energy_share": share}
+
+
 class Features:
     """A run's encoder outputs, row by row: read from the cache, or encoded live (as the cache would
     hold them: fp16)."""
@@ -280,6 +335,7 @@ class Features:
         card_path = folder / CARD
         if not card_path.exists():
             raise BenchmarkError(f"{card_path}: features missing (was the features stage run?)")
+        self.folder = folder
         self.card = card = io.read_json(card_path)
         if card["dataset_sha256"] != data.sha256:
             raise BenchmarkError(
@@ -322,6 +378,14 @@ class Features:
                 frames.folder / "frames.npy", frames_card, tuple(frames_card["shape"]), np.uint8
             )
             self.to_frames = lambda rows: np.asarray(rows)
+
+    def statistics(self) -> np.ndarray:
+        """(2, 56, H) float32: each output dimension's mean and (floored) std over the dataset."""
+        if "statistics" not in self.card:
+            raise BenchmarkError(
+                f"{self.folder / CARD}: made before encoder-output statistics were recorded: rerun the features stage"
+            )
+        return np.asarray(_verified_array(self.folder / STATISTICS, self.card, (2, *self.shape[1:]), np.float32))
 
     def rows(self, index: np.ndarray) -> np.ndarray:
         """Encoder outputs (len(index), 56, H) float16 of the pairs `index`."""

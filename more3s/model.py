@@ -3,7 +3,11 @@
 1. Encoding (more3s.encoder, run once per dataset): LXMERT turns the image state (36 regions) and
    the text of the previous action into a language output (20 x H) and a visual output (36 x H).
 2. Fusion: the two outputs, concatenated and flattened, go through an MLP to ONE token per step
-   (no separate return or action tokens, unlike the Decision Transformer's three).
+   (no separate return or action tokens, unlike the Decision Transformer's three). Optionally
+   (`standardize`, a deviation from the paper) each of the 56 x H inputs is first z-scored with
+   the training data's statistics, kept in the model as buffers so that live play applies them
+   exactly as training did: without it, only a few % of the visual outputs' energy varies from
+   state to state, and gradient descent fits the text first.
 3. Sequence model: GPT-2 blocks over the tokens of the last K steps, position ids = the steps'
    timesteps in their episode (GPT-2's position embedding).
 4. Return-to-go inside attention: in every layer, after Q, K, V are computed, the scalar
@@ -54,18 +58,31 @@ class ModelConfig:
     memory_batches: int  # batches kept in the memory queue (the authors: 20)
     memory_width: int  # compressed width of the memory (the authors: 64)
     gpt2_weights: str  # a local directory or hub id looked up in the HF cache only; "" = random init
+    standardize: bool = False  # z-score the encoder outputs with the training data's statistics
 
 
 # -- 2. Fusion ------------------------------------------------------------------------------------
 class Fusion(nn.Module):
     """(B, T, 56, H) encoder outputs -> (B, T, d): one token per step."""
 
-    def __init__(self, tokens: int, width: int, embed_size: int):
+    def __init__(self, tokens: int, width: int, embed_size: int, standardize: bool):
         super().__init__()
         self.mlp = nn.Sequential(nn.Linear(tokens * width, embed_size), nn.GELU(), nn.Linear(embed_size, embed_size))
+        self.standardize = standardize
+        if standardize:  # set from the features' statistics before training; saved with the weights
+            self.register_buffer("input_mean", torch.zeros(tokens, width))
+            self.register_buffer("input_std", torch.ones(tokens, width))
+
+    def set_statistics(self, statistics: torch.Tensor) -> None:
+        """(2, 56, H): the mean and std of each input dimension over the training data."""
+        self.input_mean.copy_(statistics[0])
+        self.input_std.copy_(statistics[1])
 
     def forward(self, encoded: torch.Tensor) -> torch.Tensor:
-        return self.mlp(encoded.flatten(-2).float())
+        x = encoded.float()
+        if self.standardize:
+            x = (x - self.input_mean) / self.input_std
+        return self.mlp(x.flatten(-2))
 
 
 # -- 5. Long-term memory --------------------------------------------------------------------------
@@ -201,7 +218,7 @@ class More3S(nn.Module):
         self.config = config
         backbone, self.gpt2_record = gpt2(config)
         d = config.embed_size
-        self.fuse = Fusion(config.encoded_tokens, config.encoded_width, d)
+        self.fuse = Fusion(config.encoded_tokens, config.encoded_width, d, config.standardize)
         self.position = backbone.wpe
         self.embed_return = nn.Linear(1, d) if config.rtg_mode == "token" else None
         self.drop = backbone.drop

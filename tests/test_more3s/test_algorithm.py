@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import RecordActions
 from more3s_helpers import random_dataset, trained
 
@@ -17,6 +18,7 @@ from benchmark import envs
 from benchmark.algorithms import get, hyperparameters
 from benchmark.errors import BenchmarkError
 from benchmark.evaluation import run_episodes
+from more3s import features
 from more3s.algorithm import ABLATIONS
 
 
@@ -123,3 +125,19 @@ def test_every_ablation_changes_one_switch_of_the_published_model() -> None:
     for name, variant in ABLATIONS.items():
         changed = dataclasses.asdict(get(name).default_hyperparameters("atari"))
         assert {k for k in published if published[k] != changed[k]} == set(variant), name
+
+
+def test_standardized_inputs_use_the_training_statistics_in_training_and_live_play(in_tmp: Path) -> None:
+    data = random_dataset("atari", episodes=2, length=20)
+    algorithm, hp = trained("more3s-standardized", steps=2)
+    mean, std = features.load(algorithm.features_folder, data).statistics()
+    spec = envs.EnvSpec.of("atari", "breakout", envs.protocol_for("atari"))
+    loaded = type(algorithm).load(Path("ck/more3s-standardized/step2.pt"), spec, hp, 0)
+    fuse = loaded.policy().model.fuse  # what live play fuses with, restored from the checkpoint
+    np.testing.assert_array_equal(fuse.input_mean.numpy(), mean)
+    np.testing.assert_array_equal(fuse.input_std.numpy(), std)
+    encoded = torch.as_tensor(features.load(algorithm.features_folder, data).rows(np.arange(3)))
+    by_hand = fuse.mlp(((encoded.float() - torch.as_tensor(mean)) / torch.as_tensor(std)).flatten(-2))
+    torch.testing.assert_close(fuse(encoded), by_hand)
+    unstandardized, _ = trained("more3s", steps=2)
+    assert not hasattr(unstandardized.model.fuse, "input_mean")  # the paper's fusion reads raw outputs

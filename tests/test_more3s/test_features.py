@@ -156,3 +156,33 @@ def test_a_dataset_card_of_another_env_is_refused_before_encoding_or_drawing(in_
         f"{card_path}: the card is of dataset mujoco/walker2d/random, not of the run's mujoco/hopper/random"
     )
     assert not spec.folder.exists() and (spec.frames is None or not spec.frames.folder.exists())
+
+
+@pytest.mark.parametrize("storage", ["cache", "live"])
+def test_the_statistics_are_each_output_dimensions_mean_and_floored_std(in_tmp: Path, storage: str) -> None:
+    data = random_dataset("atari", episodes=2, length=20)
+    features.build(spec_of())
+    outputs = features.load(spec_of().folder, data).encoded.astype(np.float64)  # every pair, as stored
+    assert outputs.shape == (40, 56, 384)
+    spec = spec_of(features=storage)
+    card = features.build(spec)
+    mean, std = features.load(spec.folder, data).statistics()
+    np.testing.assert_allclose(mean, outputs.mean(0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(std, np.maximum(outputs.std(0), features.STD_FLOOR), rtol=1e-4, atol=1e-5)
+    assert card["statistics"]["pairs"] == 40 and 0 < card["statistics"]["varying_energy_share"]["visual"] < 1
+
+
+def test_a_dimension_that_never_varies_is_divided_by_the_floor() -> None:
+    moments = features.Moments((1, 2))
+    moments.add(np.array([[[1.0, 2.0]], [[1.0, 4.0]]]))
+    np.testing.assert_array_equal(moments.result(), np.float32([[[1.0, 3.0]], [[features.STD_FLOOR, 1.0]]]))
+
+
+def test_statistics_missing_from_an_older_card_are_one_line(in_tmp: Path) -> None:
+    data = random_dataset("atari", episodes=1, length=8)
+    spec = spec_of()
+    card = features.build(spec)
+    del card["statistics"]
+    io.write_json(spec.folder / features.CARD, card)
+    with pytest.raises(features.BenchmarkError, match=r"features\.json: made before encoder-output statistics"):
+        features.load(spec.folder, data).statistics()
