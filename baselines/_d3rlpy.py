@@ -163,7 +163,7 @@ class GreedyPolicy:
     def __init__(self, algo: Any):
         self.algo = algo
 
-    def reset(self, n_envs: int, target_return: float | None) -> None:
+    def reset(self, n_envs: int, target_return: float | np.ndarray | None) -> None:
         pass
 
     def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
@@ -199,7 +199,7 @@ class DecisionTransformerPolicy:
         self.transformer = copy.copy(transformer)
         self.transformer._modules = {**transformer._modules, "_encoder": torch.nn.Identity()}
 
-    def reset(self, n_envs: int, target_return: float | None) -> None:
+    def reset(self, n_envs: int, target_return: float | np.ndarray | None) -> None:
         if target_return is None:
             raise BenchmarkError("the Decision Transformer is return-conditioned: the env needs a target_return")
         impl = self.algo.impl
@@ -213,7 +213,8 @@ class DecisionTransformerPolicy:
         self.timesteps = np.zeros((n_envs, self.context), np.int64)
         self.masks = np.zeros((n_envs, self.context), np.float32)  # 1 on the episode's steps
         self.timestep = np.ones(n_envs, np.int64)  # the next step's
-        self.return_rest = np.full(n_envs, float(target_return))
+        self.return_rest = np.broadcast_to(np.asarray(target_return, np.float64), (n_envs,)).copy()
+        self.action_probabilities: np.ndarray | None = None  # of the last `act` (discrete)
 
     def _embed(self, observations: torch.Tensor) -> torch.Tensor:
         scaler = self.algo.config.observation_scaler
@@ -252,6 +253,7 @@ class DecisionTransformerPolicy:
             if self.discrete:
                 probs = torch.softmax(last, dim=-1).cpu().numpy().astype(np.float64)
                 chosen: np.ndarray = np.array([self.rng.choice(len(p), p=p / p.sum()) for p in probs])
+                self.action_probabilities = probs
             else:
                 chosen = last.cpu().numpy()
                 if config.action_scaler is not None:

@@ -26,6 +26,7 @@ from benchmark import (  # noqa: E402
     behaviour,
     config,
     dataset_stage,
+    diagnostics,
     evaluation,
     io,
     paths,
@@ -90,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     draw.add_argument("--spec", required=True, help="frames spec as JSON")
     train = commands.add_parser("train", help="train one run")
     train.add_argument("--spec", required=True, help="run spec as JSON")
-    for name, help_text in [("evaluate", "evaluate a run's checkpoints"), ("score", "score a run")]:
+    for name, help_text in [
+        ("evaluate", "evaluate a run's checkpoints"),
+        ("diagnose", "measure a run's last checkpoint on held-out data"),
+        ("score", "score a run"),
+    ]:
         commands.add_parser(name, help=help_text).add_argument("--run", required=True, type=_run_id)
     collect = commands.add_parser("aggregate", help="metrics.json files -> scores.csv")
     collect.add_argument("metrics", nargs="+", type=Path)
@@ -147,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.stage == "evaluate":
             io.remove_stale_temps(paths.run_dir(args.run))
             evaluation.evaluate(args.run)
+        elif args.stage == "diagnose":
+            io.remove_stale_temps(paths.run_dir(args.run))
+            diagnostics.diagnose(args.run)
         elif args.stage == "score":
             io.remove_stale_temps(paths.run_dir(args.run))
             scores.score_run(args.run)

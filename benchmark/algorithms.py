@@ -38,10 +38,15 @@ class BatchPolicy(Protocol):
     """What the evaluator drives: one call per environment step for all live episodes.
 
     Each step the evaluator calls `act`, then `executed` with the actions the envs ran, which
-    differ from the chosen ones where the protocol's evaluation epsilon replaced them.
+    differ from the chosen ones where the protocol's evaluation epsilon replaced them. The diagnose
+    stage drives it the same way over held-out episodes, each conditioned on its own return, and
+    reads two optional members: `action_probabilities` ((live envs, actions) after `act`, for
+    discrete policies that sample) and `close()` (free what the policy holds, e.g. a renderer).
     """
 
-    def reset(self, n_envs: int, target_return: float | None) -> None: ...
+    def reset(self, n_envs: int, target_return: float | np.ndarray | None) -> None:
+        """Start `n_envs` episodes; `target_return` is one target for all, or one per env."""
+        ...
 
     def act(self, observations: np.ndarray, rewards: np.ndarray, env_ids: np.ndarray) -> np.ndarray:
         """Actions for the live envs `env_ids`; `rewards` is what each got for its last action

@@ -8,6 +8,7 @@ naming the file and line, or the config key, and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import sys
@@ -293,7 +294,12 @@ def _from_ars_policies(dataset: dict[str, Any]) -> bool:
 
 
 def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> DatasetSpec:
-    """What the dataset stage needs to make (or import) one dataset."""
+    """What the dataset stage needs to make (or import) one dataset (or a dataset's held-out data)."""
+    if name.endswith(paths.HELDOUT):
+        held_out = heldout_spec(dataset_spec(config, suite, env, name.removesuffix(paths.HELDOUT)))
+        if held_out is None:
+            raise BenchmarkError(f"dataset {name!r}: {name.removesuffix(paths.HELDOUT)!r} has no held-out data")
+        return held_out
     dataset = dict(config["suites"][suite]["datasets"][name])
     source = dataset.pop("source")
     seed = dataset.pop("seed", 0)
@@ -316,6 +322,25 @@ def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> Dat
         mirror_path=None if path is None else str(Path(config["mirror"]) / path.format(env=env)),
         behaviour=behaviour,
         options=dataset,
+    )
+
+
+# The diagnose stage's sizes (benchmark.diagnostics; the capacity plan prices them)
+HELDOUT_SEED_OFFSET = 1000  # the held-out data's seed: the dataset's plus this
+HELDOUT_TRANSITIONS = 5000  # at most this many transitions of held-out data
+CLOSED_LOOP_EPISODES = 3  # episodes of the closed-loop error curve
+SWAP_WINDOWS = 128  # held-out windows of MORE-3S's frame and text swaps (more3s.swaps)
+
+
+def heldout_spec(spec: DatasetSpec) -> DatasetSpec | None:
+    """More data of the same behaviour as a generated dataset, with another seed (at most
+    HELDOUT_TRANSITIONS): what the diagnose stage measures policies on. None where another seed
+    would be another behaviour (an online learner's data) or the data is imported."""
+    if spec.source != "generated" or not GENERATORS[spec.options["generator"]].repeatable:
+        return None
+    options = {**spec.options, "transitions": min(spec.options["transitions"], HELDOUT_TRANSITIONS)}
+    return dataclasses.replace(
+        spec, name=spec.name + paths.HELDOUT, seed=spec.seed + HELDOUT_SEED_OFFSET, options=options
     )
 
 

@@ -34,11 +34,13 @@ def run_episodes(
     seed: int,
     target_return: float | None,
     epsilon: float = 0.0,
+    observe: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Returns and lengths of `episodes` episodes; episode i's env is seeded with seed + i.
 
     With probability `epsilon` an env executes a uniformly random action instead of the
     policy's; every step the policy is told the actions that ran (`BatchPolicy.executed`).
+    `observe(ids, observations, actions)`, if given, sees what the policy chose on what, each step.
     """
     pool = [make_env() for _ in range(episodes)]
     rng = np.random.default_rng(seed)
@@ -53,7 +55,10 @@ def run_episodes(
     with tqdm(total=episodes, desc="episodes", mininterval=10) as progress:
         while live.any():
             ids = np.flatnonzero(live)
-            executed = np.array(policy.act(np.stack([observations[i] for i in ids]), last_rewards[ids], ids))
+            shown = np.stack([observations[i] for i in ids])
+            executed = np.array(policy.act(shown, last_rewards[ids], ids))
+            if observe is not None:
+                observe(ids, shown, executed.copy())
             for row, i in enumerate(ids):
                 if epsilon and rng.random() < epsilon:
                     executed[row] = pool[i].action_space.sample()

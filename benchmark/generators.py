@@ -42,6 +42,12 @@ class Generator:
     stands_for: str | None  # the published dataset its data stands in for (same recipe, never the same data)
     ars_policies: bool  # reads the env's ARS policies: the env needs a recipe (benchmark.ars), `policies` trains them
     make: GeneratorFunction
+    # another seed draws more data of the same behaviour (the diagnose stage's held-out data); False
+    # where the seed also trains the behaviour (an online learner), so another seed is another behaviour
+    repeatable: bool = True
+    # the one ARS policy (its role on the policy card) whose noisy actions make the data, if one does:
+    # what the diagnose stage compares a policy's actions with
+    behaviour_role: str | None = None
 
 
 GENERATORS: dict[str, Generator] = {}
@@ -54,12 +60,22 @@ def generator(
     optional: tuple[str, ...] = (),
     stands_for: str | None = None,
     ars_policies: bool = False,
+    repeatable: bool = True,
+    behaviour_role: str | None = None,
 ) -> Callable[[GeneratorFunction], GeneratorFunction]:
     """Register a generator function under `name` (one decorator: nothing else to touch)."""
 
     def register(make: GeneratorFunction) -> GeneratorFunction:
         GENERATORS[name] = Generator(
-            name, suite, frozenset(required), frozenset(optional), stands_for, ars_policies, make
+            name,
+            suite,
+            frozenset(required),
+            frozenset(optional),
+            stands_for,
+            ars_policies,
+            make,
+            repeatable,
+            behaviour_role,
         )
         return make
 
@@ -149,7 +165,12 @@ def scripted_replay(env: str, options: dict[str, Any], seed: int, spec: DatasetS
 
 
 @generator(
-    "dqn-online", "atari", ("transitions", "epsilons", "update_interval"), ("max_episode_frames",), "dqn-replay-1pct"
+    "dqn-online",
+    "atari",
+    ("transitions", "epsilons", "update_interval"),
+    ("max_episode_frames",),
+    "dqn-replay-1pct",
+    repeatable=False,
 )
 def dqn_online(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """Every transition d3rlpy's DoubleDQN logs while learning online."""
@@ -247,17 +268,17 @@ def _sac_rollouts(env: str, options: dict[str, Any], seed: int, spec: DatasetSpe
     return arrays, details
 
 
-@generator("sac-medium", "mujoco", ("transitions", "sac"), stands_for="medium")
+@generator("sac-medium", "mujoco", ("transitions", "sac"), stands_for="medium", repeatable=False)
 def sac_medium(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _sac_rollouts(env, options, seed, spec, ("medium",))
 
 
-@generator("sac-medium-expert", "mujoco", ("transitions", "sac"), stands_for="medium-expert")
+@generator("sac-medium-expert", "mujoco", ("transitions", "sac"), stands_for="medium-expert", repeatable=False)
 def sac_medium_expert(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _sac_rollouts(env, options, seed, spec, ("medium", "expert"))
 
 
-@generator("sac-medium-replay", "mujoco", ("sac",), stands_for="medium-replay")
+@generator("sac-medium-replay", "mujoco", ("sac",), stands_for="medium-replay", repeatable=False)
 def sac_medium_replay(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """The SAC replay buffer up to the medium step (D4RL medium-replay)."""
     folder, training = _sac_training(spec)
@@ -292,6 +313,22 @@ def _noisy(policy: ars.LinearPolicy, noise: float, seed: int) -> Callable[[np.nd
     return lambda observation: np.clip(policy(observation) + noise * rng.standard_normal(len(policy.weights)), -1, 1)
 
 
+def behaviour_role(spec: DatasetSpec) -> str | None:
+    """The role (policy card key) of the one ARS policy whose actions (plus `action_noise`) a
+    generated dataset holds; None where no single policy made it (several, scripted or random
+    play, imported data)."""
+    return GENERATORS[spec.options["generator"]].behaviour_role if spec.source == "generated" else None
+
+
+def behaviour_policy(spec: DatasetSpec) -> ars.LinearPolicy | None:
+    """The noiseless policy of `behaviour_role`, or None."""
+    role = behaviour_role(spec)
+    if role is None:
+        return None
+    card, snapshots = ars.load_snapshots(policy_folder(spec.env, spec.options))
+    return snapshots[card[role]["snapshot"]]
+
+
 def _ars_rollouts(env: str, options: dict[str, Any], seed: int, roles: tuple[str, ...]):
     folder = policy_folder(env, options)
     card, snapshots = ars.load_snapshots(folder)
@@ -314,12 +351,12 @@ def _ars_rollouts(env: str, options: dict[str, Any], seed: int, roles: tuple[str
     return arrays, details
 
 
-@generator("ars-medium", "mujoco", ("transitions",), ARS_OPTIONS, "medium", ars_policies=True)
+@generator("ars-medium", "mujoco", ("transitions",), ARS_OPTIONS, "medium", ars_policies=True, behaviour_role="medium")
 def ars_medium(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _ars_rollouts(env, options, seed, ("medium",))
 
 
-@generator("ars-expert", "mujoco", ("transitions",), ARS_OPTIONS, "expert", ars_policies=True)
+@generator("ars-expert", "mujoco", ("transitions",), ARS_OPTIONS, "expert", ars_policies=True, behaviour_role="expert")
 def ars_expert(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _ars_rollouts(env, options, seed, ("expert",))
 

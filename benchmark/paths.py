@@ -13,6 +13,7 @@ RESOURCES = Path("resources")
 
 RUN = "{suite}/{env}/{dataset}/{algorithm}/seed{seed}"  # a run's id (benchmark.specs.RunKey.id)
 DATASET = "{suite}/{env}/{dataset}"
+HELDOUT = ".heldout"  # `<dataset>.heldout`: more of a generated dataset's behaviour, another seed
 BEHAVIOUR = "{suite}/{env}/{behaviour}"
 
 # The results contract: a run's files in results/runs/<run>/ ...
@@ -20,6 +21,7 @@ RUN_CONFIG = "config.json"  # its spec and what training found (benchmark.specs.
 TRAIN_LOG = "train_log.csv"  # one row per checkpoint: train_step, wall_s, the mean losses (benchmark.training)
 EVALUATIONS = "eval.csv"  # one row per evaluation episode (benchmark.evaluation)
 METRICS = "metrics.json"  # its row of scores.csv (benchmark.scores)
+DIAGNOSTICS = "diagnostics.json"  # teacher-forced and closed-loop measurements (benchmark.diagnostics)
 # ... and in resources/checkpoints/<run>/: every checkpoint's step, path and sha256
 CHECKPOINT_MANIFEST = "checkpoints.json"
 # Cards: what a folder holds, written last (their presence means the folder is whole).
@@ -72,6 +74,7 @@ REPORT_TABLES = (
     "aggregate",
     "probability_of_improvement",
     "sanity_ladder",
+    "diagnostics",
     "paper_vs_reproduced",
     "provenance",
 )
@@ -82,6 +85,7 @@ REPORT_FIGURES = (
     "learning_curves",
     "performance_profiles",
     "probability_of_improvement",
+    "diagnostics",
 )
 TABLE_FORMATS = ("csv", "md", "tex")
 FIGURE_FORMATS = ("png", "pdf")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from benchmark import config, envs, paths
+from benchmark import config, envs, generators, paths
 from benchmark.specs import DatasetSpec, RunKey, RunSpec
 
 # -- What was measured, once, on the reference machine ---------------------------------------------
@@ -336,6 +336,9 @@ def make(preset: dict[str, Any]) -> Plan:
                 spec = config.dataset_spec(preset, suite, env, name)
                 n = sizes[suite, env, name] = transitions(spec)
                 plan.jobs.append(_dataset_job(spec, n, env_of(suite, env)))
+                held_out = config.heldout_spec(spec)
+                if held_out is not None:  # the diagnose stage's
+                    plan.jobs.append(_dataset_job(held_out, transitions(held_out), env_of(suite, env)))
     for folder, frames in config.frames_grid(preset).items():
         n = sizes["mujoco", frames.env, frames.dataset]
         size = frames.render.size
@@ -435,4 +438,14 @@ def _run_jobs(key: RunKey, run: RunSpec, env: envs.EnvSpec, n: int, gpu: bool) -
     if family == "more3s":
         memory += 4 * encoder_parameters(hp) / 1e6
     evaluate = Job("evaluate", key.id, cpu_s, gpu_s, memory, disk_bytes=60 * episodes)
-    return [train, evaluate, Job("score", key.id, 2.0, mem_mb=300, disk_bytes=2000)]
+    # diagnosis: the policy on every held-out step and on the closed-loop episodes, priced per step
+    # as evaluation; MORE-3S encodes its swap windows three times more
+    held_out = config.heldout_spec(run.dataset)
+    closed_loop = config.CLOSED_LOOP_EPISODES * cap if generators.behaviour_role(run.dataset) else 0
+    share = ((transitions(held_out) if held_out else 0) + closed_loop) / env_steps
+    diagnose = Job("diagnose", key.id, cpu_s * share, gpu_s * share, memory, disk_bytes=20_000)
+    if family == "more3s":  # each swap window's pairs encoded three times (more3s.swaps)
+        pairs = 3 * config.SWAP_WINDOWS * hp["context_size"]
+        encode = MEASURED["features/encode"]
+        diagnose.cpu_s += pairs * encode.value * encoder_pair_flops(hp) / encoder_pair_flops(encode.at)
+    return [train, evaluate, diagnose, Job("score", key.id, 2.0, mem_mb=300, disk_bytes=2000)]

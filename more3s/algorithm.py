@@ -28,7 +28,7 @@ from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 from more3s import features as cache
-from more3s import prompts
+from more3s import prompts, swaps
 from more3s.encoder import EncoderSpec, FrozenEncoder
 from more3s.model import RTG_MODES, ModelConfig, More3S
 from more3s.render import StateRenderer
@@ -253,6 +253,11 @@ class More3SAlgorithm:
         algorithm.model.to(algorithm.device)
         return algorithm
 
+    def diagnostics(self, held_out: OfflineDataset) -> dict[str, Any]:
+        """The diagnose stage's measurements of MORE-3S's own: which input it leans on (more3s.swaps)."""
+        assert self.model is not None
+        return swaps.swap_sensitivity(self, held_out, Windows(held_out, self.hp.context_size, np.random.default_rng(0)))
+
     def policy(self) -> BatchPolicy:
         assert self.model is not None and self.features_folder is not None
         card = io.read_json(self.features_folder / cache.CARD)
@@ -309,14 +314,15 @@ class More3SPolicy:
         self.rng = np.random.default_rng(algorithm.seed)
         self.device = algorithm.device
 
-    def reset(self, n_envs: int, target_return: float | None) -> None:
+    def reset(self, n_envs: int, target_return: float | np.ndarray | None) -> None:
         if target_return is None:
             raise BenchmarkError("MORE-3S is return-conditioned: the env needs a target_return")
         context = self.hp.context_size
         self.tokens: list[deque[torch.Tensor]] = [deque(maxlen=context) for _ in range(n_envs)]
         self.returns: list[deque[float]] = [deque(maxlen=context) for _ in range(n_envs)]
         self.timesteps: list[deque[int]] = [deque(maxlen=context) for _ in range(n_envs)]
-        self.return_rest = np.full(n_envs, float(target_return))
+        self.return_rest = np.broadcast_to(np.asarray(target_return, np.float64), (n_envs,)).copy()
+        self.action_probabilities: np.ndarray | None = None  # of the last `act` (discrete)
         self.timestep = np.zeros(n_envs, dtype=np.int64)  # of the current step in its episode
         self.previous: list[Any] = [None] * n_envs
 
@@ -348,6 +354,7 @@ class More3SPolicy:
         if self.discrete:
             probs = torch.softmax(last, dim=-1).numpy().astype(np.float64)
             chosen: np.ndarray = np.array([self.rng.choice(len(p), p=p / p.sum()) for p in probs])
+            self.action_probabilities = probs
         else:
             chosen = last.numpy()
         self.executed(chosen, env_ids)  # until the evaluator reports what ran

@@ -338,3 +338,61 @@ def probability_of_improvement(table: pd.DataFrame, style: Palette, reps: int, s
             ax.grid(axis="x", alpha=0.3)
     _title(fig, f"Probability of improvement, {CI} ({reps:,} reps)")
     save(fig, stem)
+
+
+REFERENCE_LINES = ("--", ":", "-.")  # the diagnostics' reference predictors, in their order
+
+
+def diagnostics(summary: pd.DataFrame, curves: pd.DataFrame, style: Palette, stem: Path) -> None:
+    """Per task: the held-out action error of every algorithm (bars: mean over seeds, its std) with
+    the reference predictors as lines; and, where one policy made the data, the closed-loop error
+    against that policy by time step (mean over seeds)."""
+    tasks = sorted(set(summary[["suite", "env", "dataset"]].itertuples(index=False, name=None)))
+    fig, axes = plt.subplots(
+        max(1, len(tasks)), 2, figsize=(11.0, 3.2 * max(1, len(tasks))), squeeze=False, layout="constrained"
+    )
+    algorithms = style.present(summary["algorithm"])
+    for (ax, loop_ax), (suite, env, dataset) in zip(axes, tasks, strict=False):
+        cells = summary[(summary["suite"] == suite) & (summary["env"] == env) & (summary["dataset"] == dataset)]
+        measure = "held_out_mse" if cells["held_out_mse_mean"].notna().any() else "held_out_accuracy"
+        shown = [a for a in algorithms if a in set(cells["algorithm"])]
+        for x, algorithm in enumerate(shown):
+            cell = cells[cells["algorithm"] == algorithm].iloc[0]
+            std = cell[f"{measure}_std"]
+            ax.bar(
+                x,
+                cell[f"{measure}_mean"],
+                0.8,
+                color=style.colours[algorithm],
+                edgecolor="white",
+                hatch=style.hatch(algorithm),
+                yerr=None if math.isnan(std) else std,
+                capsize=3,
+            )
+        references = cells[cells["algorithm"].str.startswith("reference: ")]
+        for line, (_, reference) in zip(REFERENCE_LINES, references.iterrows(), strict=False):
+            ax.axhline(reference[f"{measure}_mean"], color="black", ls=line, lw=1.0, label=reference["algorithm"])
+        ax.set_xticks(range(len(shown)), shown, rotation=30, ha="right", fontsize=7)
+        ax.set_ylabel("held-out MSE per action dim" if measure == "held_out_mse" else "held-out accuracy", fontsize=8)
+        ax.set_title(f"{suite} / {env} / {dataset}: teacher-forced", fontsize=9)
+        if len(references):
+            ax.legend(fontsize=7, frameon=False)
+        panel = (
+            curves[(curves["suite"] == suite) & (curves["env"] == env) & (curves["dataset"] == dataset)]
+            if len(curves)
+            else curves
+        )
+        if panel.empty:
+            loop_ax.set_visible(False)
+            continue
+        for algorithm in style.present(panel["algorithm"]):
+            mean = panel[panel["algorithm"] == algorithm].groupby("step")["mse"].mean()
+            loop_ax.plot(mean.index, mean.values, ls=style.line(algorithm), color=style.colours[algorithm], lw=1.5)
+        loop_ax.set_yscale("log")
+        loop_ax.set_xlabel("time step of the episode", fontsize=8)
+        loop_ax.set_ylabel("MSE per dim vs the behaviour policy", fontsize=8)
+        loop_ax.set_title(f"{suite} / {env} / {dataset}: closed loop", fontsize=9)
+        loop_ax.grid(alpha=0.3)
+    _title(fig, "Diagnostics: held-out action error (mean ± std over seeds) and closed-loop error by time step")
+    _legend(fig, style, algorithms)
+    save(fig, stem)

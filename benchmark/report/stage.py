@@ -1,9 +1,9 @@
 """The report stage: every table and figure from results/ alone.
 
 It reads results/scores.csv and, for each of its runs, results/runs/<run>/{eval.csv,config.json}
-(the data's behaviour, the reference row and line, comes from config.json too); never a dataset or
-a checkpoint, so it runs on a fresh clone. Tables go to results/tables/ (CSV, Markdown, LaTeX),
-figures to results/figures/ (PNG, PDF).
+and its diagnostics.json where it has one (the data's behaviour, the reference row and line, comes
+from config.json too); never a dataset or a checkpoint, so it runs on a fresh clone. Tables go to
+results/tables/ (CSV, Markdown, LaTeX), figures to results/figures/ (PNG, PDF).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 
 from benchmark import paths, scores
 from benchmark.errors import BenchmarkError
-from benchmark.report import figures, ladder, published, statistics, tables
+from benchmark.report import diagnostics, figures, ladder, published, statistics, tables
 from benchmark.report.statistics import SCORES, Settings
 from benchmark.specs import RunKey, RunRecord
 
@@ -361,7 +361,19 @@ def report(settings: Settings) -> None:
     )
     figures.per_task(task_table, frame, behaviour, style, out_figures / "per_task")
 
-    checks = ladder.sanity_ladder(task_table, behaviour, settings.focus)
+    diagnosed, curves = diagnostics.load(frame)
+    diagnosed_tasks = diagnostics.table(diagnosed)
+    tables.write(
+        out_tables,
+        "diagnostics",
+        diagnosed_tasks,
+        diagnostics.display(diagnosed_tasks),
+        "Diagnostics: why a policy wins or loses, measured on held-out data and in closed loop",
+        diagnostics.notes(diagnosed),
+    )
+    figures.diagnostics(diagnosed_tasks, curves, style, out_figures / "diagnostics")
+
+    checks = ladder.sanity_ladder(task_table, behaviour, settings.focus, diagnosed_tasks)
     tables.write(
         out_tables,
         "sanity_ladder",

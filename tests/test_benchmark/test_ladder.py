@@ -14,7 +14,7 @@ from conftest import REPO, write_random_dataset
 from matplotlib.figure import Figure
 
 from benchmark import aggregate, config, io, paths, report, scores, training
-from benchmark.report import figures, ladder, stage, statistics
+from benchmark.report import diagnostics, figures, ladder, stage, statistics
 from benchmark.report.statistics import Settings
 
 SETTINGS = Settings(focus="more3s", bootstrap_reps=200, profile_bootstrap_reps=100, seed=0)
@@ -69,12 +69,15 @@ def write_results(runs: dict[Task, dict[str, list[float]]], behaviour: dict[Task
     aggregate.collect(sorted(Path("results/runs").glob("*/*/*/*/seed*/metrics.json")))
 
 
-def sanity_ladder() -> pd.DataFrame:
-    """The ladder as the report stage makes it, from results/ alone."""
+def sanity_ladder(rungs: str = "abcd") -> pd.DataFrame:
+    """The ladder's `rungs` as the report stage makes them, from results/ alone (rung e, on the
+    method under study, has tests of its own below)."""
     frame = stage.load_scores()
     _, facts = stage.load_runs(frame)
     tasks = stage.per_task(frame, facts, statistics.task_intervals(frame, SETTINGS))
-    return ladder.sanity_ladder(tasks, stage.behaviours(facts), SETTINGS.focus)
+    diagnosed = diagnostics.table(diagnostics.load(frame)[0])
+    table = ladder.sanity_ladder(tasks, stage.behaviours(facts), SETTINGS.focus, diagnosed)
+    return table[table["rung"].isin(list(rungs))].reset_index(drop=True)
 
 
 def verdicts(table: pd.DataFrame) -> dict[tuple[str, str, str], str]:
@@ -238,3 +241,62 @@ def test_training_records_the_datas_behaviour(smoke_config: dict[str, Any], in_t
         "episode_return_mean": pytest.approx(float(data.episode_returns().mean())),
         "normalized_return": 7.5,
     }
+
+
+def rung_e(held_out: dict[str, float], finals: dict[str, tuple[float, float, float]], inputs: dict[str, str]) -> dict:
+    """Rung e's verdict and reason on Hopper medium, from per-task rows and held-out errors."""
+    tasks = pd.DataFrame(
+        [
+            {
+                "suite": "mujoco",
+                "env": "hopper",
+                "dataset": "medium",
+                "algorithm": algorithm,
+                "final_norm_mean": mean,
+                "final_norm_low": low,
+                "final_norm_high": high,
+                "data_source": "generated",
+                "generator": "ars-medium",
+                "inputs": inputs[algorithm],
+            }
+            for algorithm, (mean, low, high) in finals.items()
+        ]
+    )
+    diagnosed = pd.DataFrame(
+        [
+            {"suite": "mujoco", "env": "hopper", "dataset": "medium", "algorithm": a, "held_out_mse_mean": e}
+            for a, e in held_out.items()
+        ]
+    )
+    behaviour = pd.DataFrame([{"suite": "mujoco", "env": "hopper", "dataset": "medium", "behaviour_norm": 30.0}])
+    table = ladder.sanity_ladder(tasks, behaviour, "more3s", diagnosed).query("rung == 'e'")
+    return table.set_index("task")[["verdict", "reason", "numbers"]].to_dict("index")
+
+
+INPUTS = {"more3s": "pixels+text", "more3s-text-only": "text", "bc": "state", "bc-pixels": "pixels"}
+FINALS = {"more3s": (5.0, 2.0, 8.0), "more3s-text-only": (2.0, 1.0, 3.0), "bc": (30.0, 28.0, 32.0)}
+
+
+def test_rung_e_says_whether_the_method_fits_like_a_pixel_control_and_acts() -> None:
+    acting = {**FINALS, "bc-pixels": (20.0, 15.0, 25.0)}
+    fits = rung_e({"more3s": 0.015, "more3s-text-only": 0.024, "bc": 0.011, "bc-pixels": 0.012}, acting, INPUTS)
+    assert fits["mujoco/hopper/medium"]["verdict"] == "PASS"
+    assert fits["mujoco/hopper/medium"]["numbers"].startswith("held-out error: more3s 0.015, more3s-text-only 0.024")
+    assert fits["overall (every row above)"]["verdict"] == "PASS"
+    loose = rung_e(
+        {"more3s": 0.02, "more3s-text-only": 0.024, "bc": 0.011, "bc-pixels": 0.012},
+        {**acting, "more3s": (-1.0, -3.0, 1.0)},
+        INPUTS,
+    )
+    hopper = loose["mujoco/hopper/medium"]
+    assert hopper["verdict"] == "FAIL"
+    assert hopper["reason"] == "more3s's held-out error 0.02 > 1.5x 0.012; more3s mean -1.00 <= 0"
+
+
+def test_rung_e_needs_a_pixel_control_and_the_text_only_ablation() -> None:
+    errors = {"more3s": 0.015, "more3s-text-only": 0.024, "bc": 0.011}
+    no_control = rung_e(errors, FINALS, INPUTS)["mujoco/hopper/medium"]
+    assert (no_control["verdict"], no_control["reason"]) == ("N/A", "no pixel control on this task")
+    finals = {k: v for k, v in FINALS.items() if k != "more3s-text-only"} | {"bc-pixels": (20.0, 15.0, 25.0)}
+    no_ablation = rung_e({**errors, "bc-pixels": 0.012}, finals, INPUTS)["mujoco/hopper/medium"]
+    assert (no_ablation["verdict"], no_ablation["reason"]) == ("N/A", "no more3s-text-only runs on this task")

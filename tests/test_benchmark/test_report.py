@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 from pathlib import Path
 
@@ -285,3 +286,30 @@ def test_bad_results_end_in_one_line(
     assert cli.main(["report", "--settings", json.dumps(SETTINGS.__dict__)]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and error[0].startswith("error: ") and message in error[0]
+
+
+def test_the_diagnostics_table_reads_each_runs_record_beside_the_reference_predictors(results: Path) -> None:
+    medium = sorted(Path("results/runs/mujoco/hopper/medium").glob("*/seed*"))
+    for k, folder in enumerate(medium):  # a made-up record per run: known numbers, known means
+        error = 0.01 * (k + 1)
+        swaps = {"frame_swap_change": 0.03, "text_swap_change": 0.19} if folder.parent.name == "more3s" else {}
+        record = {
+            "held_out": {
+                "policy": {"mse_per_dim": error},
+                "references": {"mean_action": {"mse_per_dim": 0.2}, "noise_floor": {"mse_per_dim": 0.0097}},
+            },
+            "closed_loop": {"bin_steps": 25, "mse_per_dim": [error, 2 * error]},
+            folder.parent.name: swaps,
+        }
+        io.write_json(folder / paths.DIAGNOSTICS, record)
+    report.report(SETTINGS)
+    table = pd.read_csv(paths.TABLES / "diagnostics.csv").set_index("algorithm")
+    more3s = [0.01 * (k + 1) for k, f in enumerate(medium) if f.parent.name == "more3s"]
+    assert table.loc["more3s", "held_out_mse_mean"] == pytest.approx(sum(more3s) / 3)
+    assert table.loc["more3s", "closed_loop_mean_mean"] == pytest.approx(1.5 * sum(more3s) / 3)
+    assert table.loc["more3s", "text_swap_change_mean"] == pytest.approx(0.19)
+    assert math.isnan(table.loc["bc", "text_swap_change_mean"])  # BC measures no swaps
+    assert table.loc["reference: noise floor", "held_out_mse_mean"] == pytest.approx(0.0097)
+    assert len(table) == 4 + 2  # the 4 algorithms on Hopper medium, 2 references; the others not measured
+    markdown = (paths.TABLES / "diagnostics.md").read_text()
+    assert "text-swap change" in markdown and f"{33 - len(medium)} runs have no diagnostics.json" in markdown

@@ -79,6 +79,13 @@ def features_inputs(wildcards):
     return [str(spec.folder / paths.FEATURES_CARD)] if spec else []
 
 
+def heldout_inputs(wildcards):
+    """The held-out dataset's card a run's diagnosis reads ([] where there is none: imported data)."""
+    spec = presets.dataset_spec(config, wildcards.suite, wildcards.env, wildcards.dataset)
+    held_out = presets.heldout_spec(spec)
+    return [str(held_out.folder / paths.DATASET_CARD)] if held_out else []
+
+
 # The frames stores that live features read (MuJoCo, `features: live`), by folder.
 FRAMES = presets.frames_grid(config)
 

@@ -25,6 +25,7 @@ use rule figures as report with:
         scores=str(paths.SCORES),
         evaluations=all_runs(str(paths.run_dir() / paths.EVALUATIONS)),
         configs=all_runs(str(paths.run_dir() / paths.RUN_CONFIG)),
+        diagnostics=all_runs(str(paths.run_dir() / paths.DIAGNOSTICS)),
     output:
         report_outputs(),
     benchmark:
