@@ -56,6 +56,14 @@ class BatchPolicy(Protocol):
         ...
 
 
+@runtime_checkable
+class ClosablePolicy(Protocol):
+    """A policy holding a resource (bc-pixels: an offscreen renderer): the evaluator calls `close`
+    once a checkpoint's episodes are done, so that no two such policies' resources live at once."""
+
+    def close(self) -> None: ...
+
+
 class TrainLog(Protocol):
     """What training gives `Algorithm.fit`: the run's train_log.csv, one row per checkpoint
     (`train_step`, `wall_s`, then the reported metrics' columns), and its checkpoints."""
@@ -78,11 +86,15 @@ class Algorithm(Protocol):
     `spec` is the env's spaces under the run's protocol; `hyperparameters` the dict
     `hyperparameters()` below makes (lists where the dataclass has tuples, once read from JSON).
     An algorithm may also offer `features_spec(suite, env, dataset, hyperparameters)`, a classmethod
-    naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs).
+    naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs), and
+    `frames_spec(...)` (same arguments), naming the frames store (`more3s.features.FramesSpec`) it
+    reads (bc-pixels), and `SUITES`, the suites it runs on (all when absent), which validation holds
+    a preset to.
     """
 
     name: ClassVar[str]  # set by `register`
     pretrained: str  # "no", or which components started from pretrained weights; read after `fit`
+    inputs: str  # what it reads, recorded in config.json: state, pixels, pixels+text or text
 
     @classmethod
     def default_hyperparameters(cls, suite: str) -> Any:
