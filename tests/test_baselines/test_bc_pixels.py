@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import copy_project, snakemake, write_random_dataset
 
 from baselines.bc_pixels import PaddedFrameStackPicker, StackedFramesPolicy, stack_frames
-from benchmark import algorithms, config, envs, io, paths, training
+from benchmark import algorithms, config, envs, evaluation, io, paths, training
 from benchmark.specs import RunSpec
 from more3s import features
 
@@ -104,6 +105,19 @@ def test_bc_pixels_trains_saves_loads_and_acts_on_live_frames(pixel_run: tuple[R
     np.testing.assert_allclose(first, loaded.algo.predict(at_reset[None]), atol=1e-6)
     np.testing.assert_allclose(second, loaded.algo.predict(after_one[None]), atol=1e-6)
     assert first.shape == (1, 3) and not np.array_equal(first, second)
+
+
+def test_the_evaluate_stage_plays_bc_pixels_and_frees_each_checkpoints_renderer(
+    pixel_run: tuple[RunSpec, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec, _ = pixel_run
+    closed: list[int] = []
+    close = StackedFramesPolicy.close
+    monkeypatch.setattr(StackedFramesPolicy, "close", lambda policy: (closed.append(1), close(policy)))
+    evaluation.evaluate(spec.run)
+    played = pd.read_csv(paths.run_dir(spec.run) / paths.EVALUATIONS)
+    assert played.groupby("train_step").size().to_dict() == {2: 1, 4: 2}  # smoke's 1 episode, 2 at the last
+    assert (played["length"] > 0).all() and len(closed) == 2  # one renderer per checkpoint, each closed
 
 
 @pytest.mark.parametrize(
