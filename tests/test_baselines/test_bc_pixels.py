@@ -60,6 +60,15 @@ def _pixel_preset(smoke_config: dict[str, Any]) -> dict[str, Any]:
     return config.validate(preset)
 
 
+def test_bc_pixels_shares_the_frames_store_live_more3s_features_read(smoke_config: dict[str, Any]) -> None:
+    """Both draw under MORE-3S's default render protocol: one store per dataset, not two."""
+    preset = _pixel_preset(smoke_config)
+    preset["algorithms"]["more3s"] = {"mujoco": {**smoke_config["algorithms"]["more3s"]["mujoco"], "features": "live"}}
+    stores = config.frames_grid(config.validate(preset))
+    assert list(stores) == [str(features.FramesSpec("hopper", "mixed", features.RenderProtocol(size=84)).folder)]
+    assert config.frames_spec(preset, config.RunKey("mujoco", "hopper", "mixed", "bc", 0)) is None
+
+
 @pytest.fixture
 def pixel_run(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[RunSpec, np.ndarray]:
     """bc-pixels trained 4 steps through the train stage on 2 random Hopper episodes of 10 steps,
