@@ -52,6 +52,37 @@ def test_the_training_data_pads_each_episode_with_its_own_first_frame(in_tmp: Pa
     np.testing.assert_array_equal(first_step.action, data.actions[40])
 
 
+class _LabelRenderer:
+    """Draws observation [k] as a frame of value k (StateRenderer's interface, no MuJoCo)."""
+
+    protocol = features.RenderProtocol(size=4)
+
+    def __call__(self, observations: np.ndarray) -> np.ndarray:
+        return np.repeat(observations.astype(np.uint8)[:, None, None, :], 4, axis=1).repeat(4, axis=2).repeat(3, -1)
+
+    def close(self) -> None:
+        pass
+
+
+class _Echo:
+    """A d3rlpy algo whose prediction is its input: the stacks the policy built."""
+
+    def predict(self, observations: np.ndarray) -> np.ndarray:
+        return observations
+
+
+def test_the_live_stack_slides_each_envs_own_frames() -> None:
+    policy = StackedFramesPolicy(_Echo(), _LabelRenderer(), 2)  # type: ignore[arg-type]
+    policy.reset(3, None)
+    first = policy.act(np.array([[10.0], [20.0], [30.0]]), np.zeros(3), np.array([0, 1, 2]))
+    assert first.shape == (3, 6, 4, 4)
+    assert first[:, ::3, 0, 0].tolist() == [[10, 10], [20, 20], [30, 30]]  # reset: the first frame twice
+    second = policy.act(np.array([[11.0], [31.0]]), np.zeros(2), np.array([0, 2]))  # env 1's episode is over
+    assert second[:, ::3, 0, 0].tolist() == [[10, 11], [30, 31]]  # oldest first
+    third = policy.act(np.array([[12.0]]), np.zeros(1), np.array([0]))
+    assert third[:, ::3, 0, 0].tolist() == [[11, 12]]
+
+
 def _pixel_preset(smoke_config: dict[str, Any]) -> dict[str, Any]:
     """The smoke preset's Hopper task only, with a small bc-pixels."""
     preset = copy.deepcopy(smoke_config)
