@@ -126,19 +126,25 @@ class Gpu:
 # these small-batch models, to be replaced by the GPU check's measurement.
 GPU = Gpu("NVIDIA H100/H200 SXM, fp32 67 TFLOP/s", 67e12, 0.30)
 SAFETY = 2.0  # runtime and memory requested = estimate x SAFETY (SLURM kills a job at its limit)
-NATURE_CNN_MACS = 20 * 20 * 32 * 8 * 8 * 4 + 9 * 9 * 64 * 4 * 4 * 32 + 7 * 7 * 64 * 3 * 3 * 64  # before its fc
-NATURE_CNN_KERNELS = 8 * 8 * 4 * 32 + 4 * 4 * 32 * 64 + 3 * 3 * 64 * 64  # its conv parameters; the fc has 3136 x width
 
 
-def pixel_cnn(hp: dict[str, Any]) -> tuple[int, int]:
-    """bc-pixels' Nature CNN on `frames` stacked RGB frames of `render_size`: (multiply-adds before
-    its fc, the fc's input width). At 84 pixels and 4 channels these are NATURE_CNN_MACS and 3136."""
-    channels, size = 3 * hp["frames"], hp["render_size"]
+def nature_cnn(channels: int, size: int = 84) -> tuple[int, int, int]:
+    """The Nature CNN (8x8/4, 4x4/2, 3x3/1 convolutions) on `channels` x `size` x `size`: its
+    multiply-adds before the fc, its conv parameters, and the fc's input width."""
     first = (size - 8) // 4 + 1
     second = (first - 4) // 2 + 1
     third = second - 2
     macs = first**2 * 32 * 8 * 8 * channels + second**2 * 64 * 4 * 4 * 32 + third**2 * 64 * 3 * 3 * 64
-    return macs, third**2 * 64
+    kernels = 8 * 8 * channels * 32 + 4 * 4 * 32 * 64 + 3 * 3 * 64 * 64
+    return macs, kernels, third**2 * 64
+
+
+NATURE_CNN_MACS, NATURE_CNN_KERNELS, _ = nature_cnn(4)  # Atari's 4 stacked frames; the fc has 3136 x width
+
+
+def pixel_cnn(hp: dict[str, Any]) -> tuple[int, int, int]:
+    """bc-pixels' CNN: on `frames` stacked RGB frames of `render_size` pixels."""
+    return nature_cnn(3 * hp["frames"], hp["render_size"])
 
 
 # -- FLOP counts (multiply-adds x 2; training = 3 x forward) ----------------------------------------
@@ -171,7 +177,7 @@ def train_step_flops(family: str, suite: str, hp: dict[str, Any], batch: int) ->
                 return 3 * batch * per_sequence + batch * k * encoder_pair_flops(hp)
         return 3 * batch * per_sequence
     if family == "bc-pixels":
-        macs, flat = pixel_cnn(hp)
+        macs, _, flat = pixel_cnn(hp)
         return 3 * batch * 2 * (macs + flat * hp["feature_size"])
     return 3 * batch * 2 * (NATURE_CNN_MACS + 3136 * 512 if suite == "atari" else 2 * 256 * 256)
 
@@ -260,8 +266,7 @@ def parameters(family: str, suite: str, hp: dict[str, Any], env: envs.EnvSpec) -
         fusion = 56 * hp["encoder_hidden_size"] * width + width**2
         return hp["num_layers"] * 14 * width**2 + fusion + hp["max_timestep"] * width + env.action_size * width
     if family == "bc-pixels":  # the CNN, its fc and the policy head; no target network
-        _, flat = pixel_cnn(hp)
-        kernels = 8 * 8 * 3 * hp["frames"] * 32 + 4 * 4 * 32 * 64 + 3 * 3 * 64 * 64
+        _, kernels, flat = pixel_cnn(hp)
         return kernels + flat * hp["feature_size"] + hp["feature_size"] * env.action_size
     if suite == "atari":
         heads = hp.get("n_quantiles", 1) or 1
