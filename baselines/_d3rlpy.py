@@ -31,6 +31,7 @@ class D3rlpyBaseline:
     name: ClassVar[str]
     PUBLISHED: ClassVar[dict[str, Any]]  # suite -> Hyperparameters with the published values
     pretrained: ClassVar[str] = "no"  # d3rlpy baselines train every weight from scratch
+    INPUTS: ClassVar[str] = "state"  # what it reads of a MuJoCo env: the state vector (bc-pixels: its frames)
 
     def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int):
         self.spec = spec
@@ -47,13 +48,22 @@ class D3rlpyBaseline:
         raise NotImplementedError
 
     @property
+    def inputs(self) -> str:
+        """config.json's `inputs`: an Atari observation is already pixels (the game's frames)."""
+        return "pixels" if self.spec.suite == "atari" else self.INPUTS
+
+    @property
     def frame_stack(self) -> int | None:
         return self.spec.observation_shape[0] if self.spec.suite == "atari" else None
+
+    def d3rlpy_dataset(self, data: OfflineDataset) -> Any:
+        """The d3rlpy dataset `fit` trains on: the stored observations (bc-pixels: rendered frames)."""
+        return data.to_d3rlpy(self.frame_stack)
 
     def fit(self, data: OfflineDataset, budget: Budget, run_dir: Path, log: TrainLog) -> None:
         d3rlpy.seed(self.seed)
         self.algo = self.make_config(data, budget).create(device=torch_device())
-        dataset = data.to_d3rlpy(self.frame_stack)
+        dataset = self.d3rlpy_dataset(data)
         reporter = _Reporter(log)
         # d3rlpy's fit trains whole epochs only (n_steps // n_steps_per_epoch of them), so the steps
         # past the last multiple of eval_every are one more fit call, of one shorter epoch. The second

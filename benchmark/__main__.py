@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     encode = commands.add_parser("features", help="encode a dataset once with MORE-3S's frozen encoder")
     encode.add_argument("--spec", required=True, help="features spec as JSON")
     encode.add_argument("--threads", type=int, default=1, help="torch threads")
-    draw = commands.add_parser("frames", help="draw every state of a MuJoCo dataset once (live MORE-3S features)")
+    draw = commands.add_parser(
+        "frames", help="draw every state of a MuJoCo dataset once (live MORE-3S features, bc-pixels)"
+    )
     draw.add_argument("--spec", required=True, help="frames spec as JSON")
     train = commands.add_parser("train", help="train one run")
     train.add_argument("--spec", required=True, help="run spec as JSON")

@@ -40,8 +40,8 @@ class BatchPolicy(Protocol):
     Each step the evaluator calls `act`, then `executed` with the actions the envs ran, which
     differ from the chosen ones where the protocol's evaluation epsilon replaced them. The diagnose
     stage drives it the same way over held-out episodes, each conditioned on its own return, and
-    reads two optional members: `action_probabilities` ((live envs, actions) after `act`, for
-    discrete policies that sample) and `close()` (free what the policy holds, e.g. a renderer).
+    reads `action_probabilities` where a policy has it ((live envs, actions) after `act`, for
+    discrete policies that sample).
     """
 
     def reset(self, n_envs: int, target_return: float | np.ndarray | None) -> None:
@@ -59,6 +59,15 @@ class BatchPolicy(Protocol):
         models condition their next steps on these, as training conditions on the logged actions;
         stateless policies ignore them."""
         ...
+
+
+@runtime_checkable
+class ClosablePolicy(Protocol):
+    """A policy holding a resource (bc-pixels, MORE-3S on MuJoCo: an offscreen renderer): the
+    evaluate and diagnose stages call `close` once its episodes are done, freeing it now rather
+    than whenever the policy is collected."""
+
+    def close(self) -> None: ...
 
 
 class TrainLog(Protocol):
@@ -83,11 +92,15 @@ class Algorithm(Protocol):
     `spec` is the env's spaces under the run's protocol; `hyperparameters` the dict
     `hyperparameters()` below makes (lists where the dataclass has tuples, once read from JSON).
     An algorithm may also offer `features_spec(suite, env, dataset, hyperparameters)`, a classmethod
-    naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs).
+    naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs), and
+    `frames_spec(...)` (same arguments), naming the frames store (`more3s.features.FramesSpec`) it
+    reads (bc-pixels), and `SUITES`, the suites it runs on (all when absent), which validation holds
+    a preset to.
     """
 
     name: ClassVar[str]  # set by `register`
     pretrained: str  # "no", or which components started from pretrained weights; read after `fit`
+    inputs: str  # what it reads, recorded in config.json: state, pixels, pixels+text or text
 
     @classmethod
     def default_hyperparameters(cls, suite: str) -> Any:

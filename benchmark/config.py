@@ -116,10 +116,29 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             raise BenchmarkError(
                 f"config key 'algorithms.{name}': unknown algorithm; registered: {', '.join(sorted(registered))}"
             )
+        _validate_suites(config, name, getattr(registered[name], "SUITES", tuple(envs.SUITES)))
         for suite, hyper in (overrides or {}).items():
             algorithms.hyperparameters(name, suite, hyper)  # raises on unknown hyperparameters
             _validate_hyperparameters(name, suite, hyper)
     return config
+
+
+def _validate_suites(config: dict[str, Any], name: str, supported: tuple[str, ...]) -> None:
+    """An algorithm runs only on the suites it declares (`SUITES`): neither its overrides nor a
+    dataset's runs may name another."""
+    overridden = sorted((config["algorithms"][name] or {}).keys() - set(supported))
+    if overridden:
+        key = f"algorithms.{name}.{overridden[0]}"
+        raise BenchmarkError(f"config key '{key}': {name} runs on {', '.join(supported)} only")
+    for suite, suite_config in config["suites"].items():
+        if suite in supported:
+            continue
+        for dataset_name, dataset in suite_config["datasets"].items():
+            if name in dataset.get("algorithms", config["algorithms"]):
+                raise BenchmarkError(
+                    f"config key 'suites.{suite}.datasets.{dataset_name}.algorithms': {name} runs on "
+                    f"{', '.join(supported)} only; list this dataset's algorithms without it"
+                )
 
 
 def _leaves(value: Any, path: tuple = ()) -> Iterator[tuple[str, Any]]:
@@ -419,10 +438,20 @@ def features_grid(config: dict[str, Any]) -> dict[str, Any]:
     return {str(spec.folder): spec for spec in specs if spec is not None}
 
 
+def frames_spec(config: dict[str, Any], key: RunKey) -> Any | None:
+    """The frames store a run reads itself (bc-pixels), or None."""
+    cls = algorithms.get(key.algorithm)
+    if not hasattr(cls, "frames_spec"):
+        return None
+    return cls.frames_spec(key.suite, key.env, key.dataset, run_spec(config, key).hyperparameters)
+
+
 def frames_grid(config: dict[str, Any]) -> dict[str, Any]:
-    """Every frames store the grid's live features read, by folder (one per dataset and render protocol)."""
-    specs = (spec.frames for spec in features_grid(config).values())
-    return {str(spec.folder): spec for spec in specs if spec is not None}
+    """Every frames store the grid reads (live features' and runs' own), by folder: one per dataset
+    and render protocol."""
+    features = (spec.frames for spec in features_grid(config).values())
+    runs = (frames_spec(config, key) for key in grid(config))
+    return {str(spec.folder): spec for spec in itertools.chain(features, runs) if spec is not None}
 
 
 def grid(config: dict[str, Any]) -> list[RunKey]:

@@ -82,13 +82,20 @@ class OfflineDataset:
         starts = np.concatenate([[0], ends[:-1] + 1])
         return cumulative[ends + 1] - cumulative[starts]
 
-    def to_d3rlpy(self, frame_stack: int | None) -> Any:
-        """A d3rlpy MDPDataset over the stored arrays (no copy of the frames)."""
+    def to_d3rlpy(
+        self, frame_stack: int | None, observations: np.ndarray | None = None, transition_picker: Any = None
+    ) -> Any:
+        """A d3rlpy MDPDataset over the stored arrays (no copy of the frames). `observations`, one row
+        per stored one, stand in for the stored observations (bc-pixels: the states' rendered frames),
+        and `transition_picker` for d3rlpy's, where given."""
         import d3rlpy
 
         discrete = self.actions.ndim == 1
         kwargs: dict[str, Any] = {}
-        observations = self.observations
+        if transition_picker is not None:
+            kwargs["transition_picker"] = transition_picker
+        if observations is None:
+            observations = self.observations
         if frame_stack:
             # (N, 84, 84) -> (N, 1, 84, 84): a view; the pickers stack 4 frames per sample.
             observations = observations.reshape(observations.shape[0], 1, *observations.shape[1:])

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from benchmark import config, datasets, envs, generators, io, paths
-from benchmark.algorithms import BatchPolicy
+from benchmark.algorithms import BatchPolicy, ClosablePolicy
 from benchmark.errors import BenchmarkError
 from benchmark.evaluation import run_episodes
 from benchmark.specs import RunRecord
@@ -73,7 +73,7 @@ def diagnose(run: str) -> dict[str, Any]:
 
 
 def _close(policy: BatchPolicy) -> None:
-    if hasattr(policy, "close"):  # a renderer to free now (MORE-3S on MuJoCo)
+    if isinstance(policy, ClosablePolicy):
         policy.close()
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from benchmark import envs, io, paths
-from benchmark.algorithms import BatchPolicy
+from benchmark.algorithms import BatchPolicy, ClosablePolicy
 from benchmark.errors import BenchmarkError
 from benchmark.specs import RunRecord
 from benchmark.training import load_checkpoint, seed_everything
@@ -95,14 +95,17 @@ def evaluate(run: str) -> None:
         episodes = spec.evaluation.final if checkpoint is checkpoints[-1] else spec.evaluation.episodes
         started = time.time()
         algorithm = load_checkpoint(spec, Path(checkpoint["path"]), env_spec)
+        policy = algorithm.policy()
         returns, lengths = run_episodes(
-            algorithm.policy(),
+            policy,
             lambda: envs.make_env(key.suite, key.env, protocol),
             episodes,
             seed=1000 * key.seed,
             target_return=spec.target_return,
             epsilon=protocol.eval_epsilon,
         )
+        if isinstance(policy, ClosablePolicy):  # freed before the next checkpoint's policy draws
+            policy.close()
         wall = time.time() - started
         log.info(
             "run %s step %d: return %.1f +- %.1f over %d episodes (%.0f s)",

@@ -45,6 +45,8 @@ _RSS = "results/benchmarks/{stage}/{suite}/*/*/{algorithm}/seed*.tsv: max_rss, m
 _DT_ATARI = {"context_size": 8, "num_layers": 2, "embed_size": 64, "batch": 4}
 _DT_MUJOCO = {"context_size": 8, "num_layers": 2, "embed_size": 128, "batch": 8}
 _ENCODER = {"encoder_hidden_size": 384, "encoder_visual_layers": 1, "encoder_cross_layers": 1}
+_PIXELS = {"batch": 64, "frames": 2, "render_size": 84, "feature_size": 512}  # bc-pixels' defaults, preset batch
+_BENCH_PIXELS = "pytest -m benchmark tests/benchmarks/test_bench_bc_pixels.py (this repo's 2-core box, under load)"
 
 MEASURED: dict[str, Measured] = {
     # Seconds per gradient step, by suite and algorithm family, at the default preset's sizes.
@@ -60,6 +62,8 @@ MEASURED: dict[str, Measured] = {
     "train/mujoco/more3s": Measured(
         0.0578, "s/step", {**_DT_MUJOCO, **_ENCODER}, _STEP.format(suite="mujoco", algorithm="more3s")
     ),
+    # bc-pixels: not in the reference run; 200 steps on rendered Hopper frames (its benchmark)
+    "train/mujoco/bc-pixels": Measured(0.1156, "s/step", _PIXELS, _BENCH_PIXELS),
     # Seconds per evaluation env step, the batched evaluator with the policy's share, at the same sizes.
     "evaluate/atari/bc": Measured(0.0012, "s/env step", {}, _EVAL.format(suite="atari", algorithm="bc")),
     "evaluate/atari/cql": Measured(0.0014, "s/env step", {}, _EVAL.format(suite="atari", algorithm="cql")),
@@ -73,6 +77,8 @@ MEASURED: dict[str, Measured] = {
     "evaluate/mujoco/more3s": Measured(
         0.0158, "s/env step", {**_DT_MUJOCO, **_ENCODER}, _EVAL.format(suite="mujoco", algorithm="more3s")
     ),
+    # its policy's share (drawing the live states, the CNN; 10 envs a batch) + BC's env step
+    "evaluate/mujoco/bc-pixels": Measured(0.0060 + 0.0003, "s/env step", _PIXELS, _BENCH_PIXELS),
     # Making data, per transition.
     "dataset/atari/scripted": Measured(
         7.8e-4, "s/transition", {}, f"resources/datasets/atari/*/*/{paths.DATASET_CARD}: wall_s"
@@ -120,8 +126,25 @@ class Gpu:
 # these small-batch models, to be replaced by the GPU check's measurement.
 GPU = Gpu("NVIDIA H100/H200 SXM, fp32 67 TFLOP/s", 67e12, 0.30)
 SAFETY = 2.0  # runtime and memory requested = estimate x SAFETY (SLURM kills a job at its limit)
-NATURE_CNN_MACS = 20 * 20 * 32 * 8 * 8 * 4 + 9 * 9 * 64 * 4 * 4 * 32 + 7 * 7 * 64 * 3 * 3 * 64  # before its fc
-NATURE_CNN_KERNELS = 8 * 8 * 4 * 32 + 4 * 4 * 32 * 64 + 3 * 3 * 64 * 64  # its conv parameters; the fc has 3136 x width
+
+
+def nature_cnn(channels: int, size: int = 84) -> tuple[int, int, int]:
+    """The Nature CNN (8x8/4, 4x4/2, 3x3/1 convolutions) on `channels` x `size` x `size`: its
+    multiply-adds before the fc, its conv parameters, and the fc's input width."""
+    first = (size - 8) // 4 + 1
+    second = (first - 4) // 2 + 1
+    third = second - 2
+    macs = first**2 * 32 * 8 * 8 * channels + second**2 * 64 * 4 * 4 * 32 + third**2 * 64 * 3 * 3 * 64
+    kernels = 8 * 8 * channels * 32 + 4 * 4 * 32 * 64 + 3 * 3 * 64 * 64
+    return macs, kernels, third**2 * 64
+
+
+NATURE_CNN_MACS, NATURE_CNN_KERNELS, _ = nature_cnn(4)  # Atari's 4 stacked frames; the fc has 3136 x width
+
+
+def pixel_cnn(hp: dict[str, Any]) -> tuple[int, int, int]:
+    """bc-pixels' CNN: on `frames` stacked RGB frames of `render_size` pixels."""
+    return nature_cnn(3 * hp["frames"], hp["render_size"])
 
 
 # -- FLOP counts (multiply-adds x 2; training = 3 x forward) ----------------------------------------
@@ -153,6 +176,9 @@ def train_step_flops(family: str, suite: str, hp: dict[str, Any], batch: int) ->
             if hp.get("features") == "live":  # the frozen encoder: forward only, every pair of the batch
                 return 3 * batch * per_sequence + batch * k * encoder_pair_flops(hp)
         return 3 * batch * per_sequence
+    if family == "bc-pixels":
+        macs, _, flat = pixel_cnn(hp)
+        return 3 * batch * 2 * (macs + flat * hp["feature_size"])
     return 3 * batch * 2 * (NATURE_CNN_MACS + 3136 * 512 if suite == "atari" else 2 * 256 * 256)
 
 
@@ -179,7 +205,8 @@ def family_of(algorithm: str) -> str:
     algorithm without a measurement (a newly added baseline) is priced as BC, and says so."""
     if algorithm.startswith("more3s"):
         return "more3s"
-    return algorithm if f"train/atari/{algorithm}" in MEASURED else "bc"
+    measured = any(f"train/{suite}/{algorithm}" in MEASURED for suite in envs.SUITES)
+    return algorithm if measured else "bc"
 
 
 def scaled(key: str, family: str, suite: str, hp: dict[str, Any], batch: int) -> float:
@@ -238,6 +265,9 @@ def parameters(family: str, suite: str, hp: dict[str, Any], env: envs.EnvSpec) -
         width = hp["embed_size"]
         fusion = 56 * hp["encoder_hidden_size"] * width + width**2
         return hp["num_layers"] * 14 * width**2 + fusion + hp["max_timestep"] * width + env.action_size * width
+    if family == "bc-pixels":  # the CNN, its fc and the policy head; no target network
+        _, kernels, flat = pixel_cnn(hp)
+        return kernels + flat * hp["feature_size"] + hp["feature_size"] * env.action_size
     if suite == "atari":
         heads = hp.get("n_quantiles", 1) or 1
         return 2 * (NATURE_CNN_KERNELS + 3136 * 512 + 512 * env.action_size * heads)  # network and its target
@@ -411,6 +441,8 @@ def _run_jobs(key: RunKey, run: RunSpec, env: envs.EnvSpec, n: int, gpu: bool) -
     memory = MEASURED[memory_key].value + 16 * params / 1e6  # weights, gradients, Adam's two moments
     if family == "more3s" and hp.get("features") == "live":
         memory += 4 * encoder_parameters(hp) / 1e6
+    if family == "bc-pixels":  # the frames store, memory-mapped: every page is read over training
+        memory += n * hp["render_size"] ** 2 * 3 / 1e6
     checkpoints = len(run.budget.checkpoints)
     per_checkpoint = 4 * params * (1 if family == "more3s" else 3)  # d3rlpy saves Adam's state too
     train = Job("train", key.id, 0.0 if gpu else train_cpu, train_gpu if gpu else 0.0, memory)
@@ -427,7 +459,8 @@ def _run_jobs(key: RunKey, run: RunSpec, env: envs.EnvSpec, n: int, gpu: bool) -
     # forward pass: its measured share at the default size as a floor (Python, small kernels),
     # its FLOPs at the run's size on the CPU, or on the job's GPU
     env_s = MEASURED[f"evaluate/{key.suite}/bc"].value
-    render_s = MEASURED["frames/mujoco"].value if family == "more3s" and key.suite == "mujoco" else 0.0
+    draws = family in ("more3s", "bc-pixels") and key.suite == "mujoco"  # each live state drawn
+    render_s = MEASURED["frames/mujoco"].value if draws else 0.0
     floor_s = MEASURED[f"evaluate/{key.suite}/{family}"].value - env_s - render_s
     flops = policy_step_flops(family, key.suite, hp)
     if gpu:

@@ -195,10 +195,14 @@ class RunRecord:
     behaviour: dict[str, Any] | None  # description, episode_return_mean, normalized_return
     provenance: dict[str, Any]  # benchmark.provenance.record()
     execution: dict[str, Any] | None  # benchmark.device.record()
+    # What the algorithm reads (state, pixels, pixels+text, text); None in runs made before it was
+    # recorded, whose config.json keeps no such key.
+    inputs: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.spec.to_dict(),
+            **({} if self.inputs is None else {"inputs": self.inputs}),
             "pretrained": self.pretrained,
             "dataset_sha256": self.dataset_sha256,
             "dataset_transitions": self.dataset_transitions,
@@ -230,6 +234,7 @@ class RunRecord:
             behaviour=top.get("behaviour", "dict | None", optional=True),
             provenance=top.get("provenance", "dict"),
             execution=top.get("execution", "dict | None", optional=True),
+            inputs=top.get("inputs", "str", optional=True),
         )
 
 

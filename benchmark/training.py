@@ -93,6 +93,7 @@ def train(spec: RunSpec) -> None:
         },
         provenance=provenance.record(),
         execution=device.record(),
+        inputs=algorithm.inputs,
     ).write(run_dir)
     io.write_json(checkpoint_dir / paths.CHECKPOINT_MANIFEST, {"run": run, "checkpoints": checkpoints})
 

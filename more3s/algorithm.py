@@ -143,6 +143,11 @@ class More3SAlgorithm:
         )
 
     @property
+    def inputs(self) -> str:
+        """config.json's `inputs`: frames (MuJoCo: rendered states) and action texts, as `modality` has it."""
+        return {"image+text": "pixels+text", "image": "pixels", "text": "text"}[self.hp.modality]
+
+    @property
     def pretrained(self) -> str:
         """Per component: lxmert=..., text=..., gpt2=... ('no' = randomly initialised)."""
         gpt2 = self.model.gpt2_record if self.model is not None else "?"

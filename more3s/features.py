@@ -366,17 +366,7 @@ class Features:
             size = self.spec.render_size
             self.to_frames = lambda rows: np.zeros((len(rows), size, size, 3), dtype=np.uint8)
         else:
-            frames_card_path = frames.folder / FRAMES_CARD
-            if not frames_card_path.exists():
-                raise BenchmarkError(
-                    f"{frames_card_path}: missing (live MuJoCo features read it: run the frames stage)"
-                )
-            frames_card = io.read_json(frames_card_path)
-            if frames_card["dataset_sha256"] != data.sha256:
-                raise BenchmarkError(f"{frames_card_path}: made from another dataset: rerun the frames stage")
-            self.frames = _verified_array(
-                frames.folder / "frames.npy", frames_card, tuple(frames_card["shape"]), np.uint8
-            )
+            self.frames = load_frames(frames, data)
             self.to_frames = lambda rows: np.asarray(rows)
 
     def statistics(self) -> np.ndarray:
@@ -400,6 +390,18 @@ class Features:
             image=self.spec.modality != "text",
         )
         return encoded.numpy().astype(np.float16)[inverse]
+
+
+def load_frames(spec: FramesSpec, data: datasets.OfflineDataset) -> np.ndarray:
+    """The frames store of `spec`, (N, S, S, 3) uint8 memory-mapped, once its card says it was drawn
+    from `data` and frames.npy matches the card (live MuJoCo features and bc-pixels read it)."""
+    card_path = spec.folder / FRAMES_CARD
+    if not card_path.exists():
+        raise BenchmarkError(f"{card_path}: missing (the frames stage makes it: run it)")
+    card = io.read_json(card_path)
+    if card["dataset_sha256"] != data.sha256:
+        raise BenchmarkError(f"{card_path}: made from another dataset: rerun the frames stage")
+    return _verified_array(spec.folder / "frames.npy", card, tuple(card["shape"]), np.uint8)
 
 
 def _verified_array(path: Path, card: dict[str, Any], shape: tuple[int, ...], dtype: type) -> np.ndarray:

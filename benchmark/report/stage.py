@@ -28,6 +28,10 @@ BEST_NOTE = (
     "final = the last evaluation; best = the best evaluation (max over checkpoints of the mean return), "
     "optimistic by construction and never a substitute for final."
 )
+INPUTS_NOTE = (
+    "inputs: what the algorithm reads (config.json): state (the MuJoCo state vector), pixels (Atari's frames, or "
+    f"rendered MuJoCo states), pixels+text, text; {NOT_RECORDED}: runs made before config.json held it."
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,8 @@ def _run_facts(record: RunRecord) -> dict[str, Any]:
         # runs before `dataset_transitions` was recorded know only the generator's option
         "transitions": dataset.options.get("transitions") if transitions is None else transitions,
         "batch_size": record.spec.budget.batch_size,
+        # what the algorithm reads; runs made before config.json recorded it: "not recorded"
+        "inputs": NOT_RECORDED if record.inputs is None else record.inputs,
         "python": provenance["python"],
         "packages": ", ".join(f"{k} {v}" for k, v in provenance["packages"].items()),
         "machine": f"{provenance['machine']['cpus']} CPUs, {provenance['machine']['platform']}",
@@ -113,6 +119,7 @@ def per_task(frame: pd.DataFrame, facts: pd.DataFrame, intervals: pd.DataFrame) 
     }
     table = frame.groupby(KEY, sort=True).agg(**stats).reset_index()
     run_facts = facts.groupby(KEY).agg(
+        inputs=("inputs", _joined),
         batch_size=("batch_size", "max"),
         data_source=("data_source", "first"),
         generator=("generator", "first"),
@@ -162,7 +169,7 @@ _SHOWN_SCORES = [
 
 def _per_task_display(table: pd.DataFrame) -> pd.DataFrame:
     runs = table[table["algorithm"] != figures.BEHAVIOUR_LABEL]
-    shown = runs[[*KEY, "seeds"]].astype({"seeds": str})
+    shown = runs[[*KEY, "inputs", "seeds"]].astype({"seeds": str})
     for score, kind, header in _SHOWN_SCORES:
         shown[header] = [
             tables.mean_std(m, s)
@@ -356,6 +363,7 @@ def report(settings: Settings) -> None:
             BEST_NOTE,
             _normaliser_note(frame),
             f"95% CIs of the normalised means ({bootstrap}): per_task.csv.",
+            INPUTS_NOTE,
             *_behaviour_notes(behaviour),
         ],
     )

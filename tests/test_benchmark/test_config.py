@@ -54,7 +54,16 @@ def _broken(smoke_config: dict[str, Any], edit) -> dict[str, Any]:
         ),
         (
             lambda c: c["algorithms"].update(iqll={}),
-            "config key 'algorithms.iqll': unknown algorithm; registered: bc, cql, dt",
+            "config key 'algorithms.iqll': unknown algorithm; registered: bc, bc-pixels, cql, dt",
+        ),
+        (  # a MuJoCo-only algorithm on the Atari dataset (no `algorithms` list: every algorithm runs there)
+            lambda c: c["algorithms"].update({"bc-pixels": {}}),
+            "config key 'suites.atari.datasets.mixed.algorithms': bc-pixels runs on mujoco only; list this "
+            "dataset's algorithms without it",
+        ),
+        (
+            lambda c: c["algorithms"].update({"bc-pixels": {"atari": {"frames": 4}}}),
+            "config key 'algorithms.bc-pixels.atari': bc-pixels runs on mujoco only",
         ),
         (
             lambda c: c["algorithms"]["dt"]["atari"].update(context=3),

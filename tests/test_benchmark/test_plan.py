@@ -35,9 +35,30 @@ def test_the_default_plan_prices_the_reference_run_it_was_measured_on() -> None:
         run = str(tsv.relative_to(REPO / "results" / "benchmarks" / "train").with_suffix(""))
         measured[run] = float(pd.read_csv(tsv, sep="\t")["s"].iloc[0])
     jobs = {job.name: job.cpu_s for job in planned.jobs if job.stage == "train"}
-    assert set(jobs) == set(measured)  # the same grid
-    ratio = sum(jobs.values()) / sum(measured.values())
+    added = {name for name in jobs if "/bc-pixels/" in name}  # issue 24's pixel control came after it
+    assert set(jobs) - added == set(measured) and len(added) == 3  # the same grid, and bc-pixels' 3 seeds
+    ratio = sum(jobs[name] for name in measured) / sum(measured.values())
     assert 0.6 < ratio < 1.1, ratio  # the job's wall also holds set-up and checkpoints, the plan steps only
+
+
+def test_bc_pixels_is_priced_as_its_measured_cnn_with_the_frames_store_it_adds() -> None:
+    preset = config.load(REPO / "config" / "config.yaml")
+    jobs = {(job.stage, job.name): job for job in plan.make(preset).jobs}
+    pixels = jobs["train", "mujoco/hopper/medium/bc-pixels/seed0"]
+    state = jobs["train", "mujoco/hopper/medium/bc/seed0"]
+    assert pixels.cpu_s == pytest.approx(5000 * plan.MEASURED["train/mujoco/bc-pixels"].value)  # at its sizes
+    assert pixels.cpu_s > 20 * state.cpu_s  # a CNN on 6 x 84 x 84, not BC's MLP on 11 numbers
+    assert pixels.mem_mb - state.mem_mb > 20_000 * 84 * 84 * 3 / 1e6  # + the frames store it reads
+    frames = [name for stage, name in jobs if stage == "frames"]
+    assert len(frames) == 1 and "/hopper/medium/" in frames[0]
+    assert jobs["evaluate", "mujoco/hopper/medium/bc-pixels/seed0"].cpu_s > 10 * jobs["evaluate", state.name].cpu_s
+    wider = copy.deepcopy(preset)
+    wider["algorithms"]["bc-pixels"] = {"mujoco": {"frames": 4}}
+    wider_jobs = {(job.stage, job.name): job for job in plan.make(wider).jobs}
+    assert wider_jobs["train", pixels.name].cpu_s > pixels.cpu_s  # scaled by the first convolution's FLOPs
+    without = copy.deepcopy(preset)
+    del without["algorithms"]["bc-pixels"]
+    assert not [job for job in plan.make(without).jobs if job.stage == "frames"]  # MORE-3S caches its features
 
 
 def test_paper_features_fit_the_budget_live_and_would_not_as_caches(paper: dict) -> None:

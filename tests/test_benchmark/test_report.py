@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -32,9 +33,10 @@ def results(in_tmp: Path) -> Path:
     return in_tmp
 
 
-def add_runs(algorithm: str, like: str, raw_shift: float) -> None:
+def add_runs(algorithm: str, like: str, raw_shift: float, inputs: str | None = None) -> None:
     """Copies of every `like` run as `algorithm` runs (replacing any committed run of that name),
-    returns shifted by `raw_shift`, rescored and re-aggregated: MORE-3S runs of known scores."""
+    returns shifted by `raw_shift`, rescored and re-aggregated: MORE-3S runs of known scores. With
+    `inputs`, their config.json records it (the committed runs predate the record)."""
     for source in sorted(Path("results/runs").glob(f"*/*/*/{like}/seed*")):
         target = source.parent.parent / algorithm / source.name
         shutil.rmtree(target, ignore_errors=True)
@@ -45,6 +47,8 @@ def add_runs(algorithm: str, like: str, raw_shift: float) -> None:
         config["key"]["algorithm"] = algorithm
         config["run"] = "/".join(target.parts[2:])
         config["pretrained"] = MORE3S_PRETRAINED
+        if inputs is not None:
+            config["inputs"] = inputs
         io.write_json(target / "config.json", config)
         scores.score_run(config["run"])
     aggregate.collect(sorted(Path("results/runs").glob("*/*/*/*/seed*/metrics.json")))
@@ -214,6 +218,19 @@ def test_more3s_runs_get_probability_of_improvement_and_pretrained_verbatim(resu
     assert f"| {MORE3S_PRETRAINED} " in per_task
     markdown = (paths.TABLES / "paper_vs_reproduced.md").read_text()
     assert "No published numbers for: more3s, more3s-rtg-none." in markdown
+
+
+def test_per_task_shows_what_each_algorithm_reads_and_older_runs_say_not_recorded(results: Path) -> None:
+    add_runs("bc-pixels", like="bc", raw_shift=0.0, inputs="pixels")
+    report.report(SETTINGS)
+    per_task = pd.read_csv(paths.TABLES / "per_task.csv")
+    runs = per_task[per_task["algorithm"] != figures.BEHAVIOUR_LABEL]
+    reads = runs.groupby("algorithm")["inputs"].agg(set).to_dict()
+    assert reads["bc-pixels"] == {"pixels"}
+    assert reads["bc"] == reads["more3s"] == {stage.NOT_RECORDED}  # config.json from before the record
+    markdown = re.sub(" +", " ", (paths.TABLES / "per_task.md").read_text())
+    assert "| suite | env | dataset | algorithm | inputs | seeds |" in markdown
+    assert "| bc-pixels | pixels |" in markdown
 
 
 def test_one_seed_and_incomplete_seeds_are_reported_once(results: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -29,6 +29,18 @@ def test_committed_runs_load_and_write_back_byte_for_byte(tmp_path: Path) -> Non
         assert (tmp_path / paths.RUN_CONFIG).read_bytes() == path.read_bytes(), path
 
 
+def test_inputs_are_optional_on_read_and_written_only_when_recorded(tmp_path: Path) -> None:
+    old = RunRecord.read(COMMITTED[0].parent)
+    assert old.inputs is None and "inputs" not in old.to_dict()  # runs from before the record
+    recorded = dataclasses.replace(old, inputs="pixels")
+    recorded.write(tmp_path)
+    assert io.read_json(tmp_path / paths.RUN_CONFIG)["inputs"] == "pixels"
+    assert RunRecord.read(tmp_path) == recorded
+    broken = {**recorded.to_dict(), "inputs": 3}
+    with pytest.raises(BenchmarkError, match="key 'inputs': 3 is not a string"):
+        RunRecord.from_dict(broken, "config.json")
+
+
 def test_every_run_of_the_smoke_preset_survives_json(smoke_config: dict[str, Any]) -> None:
     for key in config.grid(smoke_config):
         spec = config.run_spec(smoke_config, key)

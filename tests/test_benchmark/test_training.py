@@ -62,7 +62,7 @@ def test_run_files_follow_the_results_contract(smoke_config: dict[str, Any], in_
     recorded = io.read_json(paths.run_dir(spec.run) / "config.json")
     assert recorded["hyperparameters"] == spec.hyperparameters
     assert recorded["training"] == {"steps": 25, "batch_size": 16, "eval_every": 10}
-    assert recorded["pretrained"] == "no"
+    assert recorded["pretrained"] == "no" and recorded["inputs"] == "state"
     assert recorded["execution"]["device"] == "cpu:0"  # no GPU given to the job
     assert recorded["dataset_sha256"] == metrics["dataset_sha256"]
     card = io.read_json(paths.dataset_dir("mujoco", "hopper", "mixed") / "dataset.json")
@@ -102,6 +102,7 @@ class _Counting:
     """An algorithm outside the d3rlpy glue: it only reports metrics; training writes the files."""
 
     pretrained = "no"
+    inputs = "state"
 
     def __init__(self, spec: envs.EnvSpec, hyperparameters: dict[str, Any], seed: int):
         self.step = 0

@@ -86,8 +86,14 @@ def heldout_inputs(wildcards):
     return [str(held_out.folder / paths.DATASET_CARD)] if held_out else []
 
 
-# The frames stores that live features read (MuJoCo, `features: live`), by folder.
+# The frames stores that live features (MuJoCo, `features: live`) and pixel baselines read, by folder.
 FRAMES = presets.frames_grid(config)
+
+
+def run_frames_inputs(wildcards):
+    """The frames card a run that reads rendered frames itself waits for (bc-pixels; [] for the others)."""
+    spec = presets.frames_spec(config, run_key(wildcards))
+    return [str(spec.folder / paths.FRAMES_CARD)] if spec else []
 
 
 def frames_inputs(wildcards):

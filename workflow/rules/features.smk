@@ -1,7 +1,8 @@
 # MORE-3S's frozen encoder, run once per dataset (and per encoder input setting): every seed and
 # ablation that encodes alike reads the same fp16 cache, and training never runs the encoder.
 # With `features: live` the folder keeps the encoder and texts only; MuJoCo frames are drawn once
-# per dataset and render protocol (rule frames) and encoded during training.
+# per dataset and render protocol (rule frames) and encoded during training. bc-pixels reads the
+# same frames stores (its train jobs wait for them: rules/train.smk).
 
 
 rule frames:

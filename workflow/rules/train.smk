@@ -5,6 +5,7 @@ rule train:
     input:
         card=str(paths.dataset_dir() / paths.DATASET_CARD),
         features=features_inputs,
+        frames=run_frames_inputs,
     output:
         config=str(paths.run_dir() / paths.RUN_CONFIG),
         train_log=str(paths.run_dir() / paths.TRAIN_LOG),
