@@ -172,6 +172,9 @@ def frames_of(spec: FeaturesSpec) -> Any:
     """observations (B, ...) -> image frames (B, H, W[, C]) uint8, for the dataset and live play."""
     if spec.suite == "atari":
         return lambda observations: np.asarray(observations)[:, -1] if np.ndim(observations) == 4 else observations
+    if spec.modality == "text":  # the encoder zeroes the image: nothing to draw
+        size = spec.render_size
+        return lambda observations: np.zeros((len(observations), size, size, 3), dtype=np.uint8)
     assert spec.render is not None  # set for every MuJoCo spec
     return StateRenderer(spec.env, spec.render)
 
@@ -358,13 +361,9 @@ class Features:
         self.encoder.model.to(torch_device())
         self.token_ids, self.text_masks = prompts.tokenize(self.texts)
         frames = self.spec.frames
-        if self.spec.suite == "atari":  # the dataset's own frames
+        if frames is None:  # Atari: the dataset's own frames; MuJoCo text-only: nothing to draw
             self.frames = data.observations
             self.to_frames = frames_of(self.spec)
-        elif frames is None:  # MuJoCo text-only: the encoder zeroes the image, nothing to draw
-            self.frames = data.observations
-            size = self.spec.render_size
-            self.to_frames = lambda rows: np.zeros((len(rows), size, size, 3), dtype=np.uint8)
         else:
             self.frames = load_frames(frames, data)
             self.to_frames = lambda rows: np.asarray(rows)
