@@ -3,7 +3,8 @@
 A is a results folder (its scores.csv); B is another one, or `published` (the published numbers,
 benchmark/data/). For every (task, algorithm) both hold: each side's mean final normalised score
 with its 95% interval, the difference A - B with its interval, the verdict
-(benchmark.report.reproduction) and every way the two sides' protocols differ. Per suite and
+(benchmark.report.reproduction) and every way the two sides' protocols differ (scores.csv's protocol
+columns, and the runs' hyperparameters, budget and evaluation where both folders kept config.json). Per suite and
 algorithm, the same for the IQM over the tasks both ran (folders only: a published table gives no
 per-seed scores). Written to DIR: `compare.{csv,md,tex}`, `compare_aggregate.{csv,md,tex}` and the
 figure `compare.{png,pdf}` (the differences with their intervals, one row per task and algorithm).
@@ -13,6 +14,7 @@ Nothing is written until everything is computed: bad input leaves DIR as it was.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from benchmark import paths
+from benchmark import io, paths
 from benchmark.errors import BenchmarkError
 from benchmark.report import figures, published, reproduction, stage, statistics, tables
 from benchmark.report.reproduction import CONSISTENT, DIFFERENT, INCONCLUSIVE
 from benchmark.report.statistics import Settings
+from benchmark.specs import RunKey
 
 PUBLISHED = "published"  # side B: the published numbers instead of a folder
 KEY = stage.KEY  # suite, env, dataset, algorithm
@@ -39,6 +42,8 @@ PROTOCOL_COLUMNS = {
     "pretrained": "pretrained",
 }
 CONTEXT_COLUMNS = {"dataset_sha256": "data sha256", "git_sha": "code", "preset": "preset"}
+# config.json blocks that make two runs' protocols differ beyond scores.csv's columns
+CONFIG_BLOCKS = ("hyperparameters", "training", "evaluation", "target_return")
 SHAS = ("dataset_sha256", "git_sha")  # shown by their first SHA_DIGITS digits
 SHA_DIGITS = 12
 COLUMNS = [
@@ -57,6 +62,8 @@ COLUMNS = [
     "difference_low",
     "difference_high",
     "interval",
+    "welch_low",
+    "welch_high",
     "verdict",
     "verdict_reason",
     "protocol_differences",
@@ -81,6 +88,35 @@ def _differences(a: pd.DataFrame, b: pd.DataFrame, columns: dict[str, str]) -> s
     return "; ".join(f"{what}: {x} / {y}" for what, x, y in found if x != y)
 
 
+def _settings(folder: Path, runs: pd.DataFrame) -> dict[str, str] | None:
+    """What the runs' config.json files set (CONFIG_BLOCKS, flattened to `block.key`: JSON text, every
+    seed's values joined); None where a run's config.json was not kept (a folder of scores alone)."""
+    found: dict[str, set[str]] = {}
+    for row in runs[[*KEY, "seed"]].itertuples(index=False):
+        path = paths.run_dir(RunKey(**row._asdict()).id, folder) / paths.RUN_CONFIG
+        if not path.exists():
+            return None
+        record = io.read_json(path)
+        for block in CONFIG_BLOCKS:
+            value = record.get(block)
+            items = value.items() if isinstance(value, dict) else [("", value)]
+            for key, setting in items:
+                found.setdefault(f"{block}.{key}".rstrip("."), set()).add(json.dumps(setting, sort_keys=True))
+    return {name: ", ".join(sorted(values)) for name, values in found.items()}
+
+
+def _setting_differences(folder_a: Path, folder_b: Path, a: pd.DataFrame, b: pd.DataFrame) -> tuple[str, str]:
+    """(protocol differences, other differences) of the runs' config.json settings: each setting that
+    differs, or that they could not be compared."""
+    sides = {"A": _settings(folder_a, a), "B": _settings(folder_b, b)}
+    missing = [name for name, found in sides.items() if found is None]
+    if missing:
+        return "", f"settings not compared ({' and '.join(missing)} kept no runs/<run>/{paths.RUN_CONFIG})"
+    x, y = sides["A"] or {}, sides["B"] or {}
+    keys = sorted(set(x) | set(y))
+    return "; ".join(f"{k}: {x.get(k, 'unset')} / {y.get(k, 'unset')}" for k in keys if x.get(k) != y.get(k)), ""
+
+
 def _verdict_columns(
     difference: float, low: float, high: float, seeds: tuple[int, int], threshold: float
 ) -> dict[str, Any]:
@@ -96,10 +132,12 @@ def _side(name: str, mean: float, bounds: tuple[float, float]) -> dict[str, floa
 
 
 def compare_folders(
-    a: pd.DataFrame, b: pd.DataFrame, label_b: str, settings: Settings, threshold: float
+    folders: tuple[Path, Path], a: pd.DataFrame, b: pd.DataFrame, settings: Settings, threshold: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (task, algorithm) both folders' scores.csv hold, then per suite and algorithm (IQM over
-    the tasks both ran): the two sides, A - B with its stratified-bootstrap interval, the verdict."""
+    """Per (task, algorithm) both folders' scores.csv (`a`, `b`) hold, then per suite and algorithm
+    (IQM over the tasks both ran): the two sides, A - B with its stratified-bootstrap interval, the
+    verdict, and what differs (scores.csv's columns, and the runs' config.json where both kept it)."""
+    label_b = str(folders[1])
     runs_a, runs_b = dict(tuple(a.groupby(KEY, sort=True))), dict(tuple(b.groupby(KEY, sort=True)))
     common = sorted(set(runs_a) & set(runs_b))
     if not common:
@@ -115,9 +153,15 @@ def compare_folders(
             cell = side.loc[key]
             row |= _side(name, cell[f"{SCORE}_norm"], (cell[f"{SCORE}_norm_low"], cell[f"{SCORE}_norm_high"]))
         row |= _verdict_columns(*difference, (len(x), len(y)), threshold)
-        row |= {"interval": reproduction.BOOTSTRAP}
-        row |= {"protocol_differences": _differences(runs_a[key], runs_b[key], PROTOCOL_COLUMNS)}
-        row |= {"other_differences": _differences(runs_a[key], runs_b[key], CONTEXT_COLUMNS)}
+        # Welch's t interval from the same seeds: a check on the bootstrap's, which is narrow at 3 seeds
+        summaries = [(float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else math.nan, len(v)) for v in (x, y)]
+        _, welch_low, welch_high = reproduction.welch(*summaries)
+        row |= {"interval": reproduction.BOOTSTRAP, "welch_low": welch_low, "welch_high": welch_high}
+        protocol, unchecked = _setting_differences(*folders, runs_a[key], runs_b[key])
+        found = [_differences(runs_a[key], runs_b[key], PROTOCOL_COLUMNS), protocol]
+        row |= {"protocol_differences": "; ".join(d for d in found if d)}
+        found = [_differences(runs_a[key], runs_b[key], CONTEXT_COLUMNS), unchecked]
+        row |= {"other_differences": "; ".join(d for d in found if d)}
         rows.append(row)
     per_task = pd.DataFrame(rows, columns=COLUMNS)
     return per_task, _aggregates(a, b, per_task, settings, threshold)
@@ -185,6 +229,8 @@ def compare_published(results: Path, settings: Settings, threshold: float) -> pd
             "difference_low": paper["difference_low"],
             "difference_high": paper["difference_high"],
             "interval": reproduction.WELCH,
+            "welch_low": paper["difference_low"],
+            "welch_high": paper["difference_high"],
             "verdict": paper["verdict"],
             "verdict_reason": paper["verdict_reason"],
             "protocol_differences": paper["differences"],
@@ -219,6 +265,11 @@ def _display(table: pd.DataFrame, aggregate: bool, sources: bool) -> pd.DataFram
         for v in table[["difference", "difference_low", "difference_high"]].itertuples(index=False)
     ]
     shown["interval"] = table["interval"]
+    if not aggregate:
+        shown["Welch's t interval (check)"] = [
+            "—" if math.isnan(low) else f"[{low:.1f}, {high:.1f}]"
+            for low, high in table[["welch_low", "welch_high"]].itertuples(index=False)
+        ]
     shown["verdict"] = reproduction.stated(table["verdict"], table["protocol_differences"])
     shown["why"] = table["verdict_reason"]
     shown["protocol differences (A / B)"] = table["protocol_differences"].replace("", "none")
@@ -236,7 +287,10 @@ def _notes(table: pd.DataFrame, label_a: str, label_b: str, settings: Settings, 
     else:
         how = (
             f"Intervals: rliable's stratified bootstrap over each side's seeds ({settings.bootstrap_reps:,} "
-            f"replications, seed {settings.seed}), each side resampled on its own."
+            f"replications, seed {settings.seed}), each side resampled on its own. At 3 seeds a side a "
+            "percentile bootstrap interval is narrow (it undercovers at so few seeds): Welch's t interval from the "
+            "same seeds' mean, std and count is shown beside it as a check; where only the bootstrap's excludes 0, "
+            "read `different` as weak."
         )
     return [
         f"A = `{label_a}`, B = `{label_b}`; scores: {SCORE} normalised (0 = random, 100 = the normaliser's "
@@ -306,7 +360,7 @@ def compare(label_a: str, label_b: str, out: Path, settings: Settings, threshold
         aggregate = pd.DataFrame(columns=AGGREGATE_COLUMNS)
     else:
         a, b = (stage.load_scores(Path(label) / paths.SCORES.name) for label in (label_a, label_b))
-        per_task, aggregate = compare_folders(a, b, label_b, settings, threshold)
+        per_task, aggregate = compare_folders((Path(label_a), Path(label_b)), a, b, settings, threshold)
     title = f"Reproduction: {label_a} (A) against {label_b} (B)"
     tables.write(
         out,

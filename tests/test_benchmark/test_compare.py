@@ -65,6 +65,12 @@ def two_sides(tmp_path: Path) -> tuple[Path, Path]:
     for folder, shift, walker_protocol in ((a, 30.0, PROTOCOL), (b, 0.0, f"{PROTOCOL}[max_episode_steps=500]")):
         cells = {("hopper", "bc"): bc, ("hopper", "cql"): cql + shift, ("hopper", "dt"): dt[:2]}
         write_results(folder, cells | {("walker2d", "bc"): walker}, {("walker2d", "bc"): walker_protocol})
+    # the runs' config.json, kept for bc only: the same settings on Hopper, B's learning rate on Walker2d
+    for folder, walker_rate in ((a, 1e-3), (b, 3e-4)):
+        for env, rate in (("hopper", 1e-3), ("walker2d", walker_rate)):
+            for seed in range(20):
+                record = {"hyperparameters": {"learning_rate": rate}, "training": {"steps": 1000}}
+                io.write_json(paths.run_dir(f"mujoco/{env}/medium/bc/seed{seed}", folder) / paths.RUN_CONFIG, record)
     return a, b
 
 
@@ -79,11 +85,16 @@ def test_known_verdicts_on_synthetic_results(two_sides: tuple[Path, Path], tmp_p
     assert identical["protocol_differences"] == ""
     assert shifted["verdict"] == reproduction.DIFFERENT and shifted["difference"] == pytest.approx(30.0)
     assert 25 < shifted["difference_low"] < 30 < shifted["difference_high"] < 35
+    # Welch's check from the same seeds agrees where seeds are many
+    assert shifted["welch_low"] > 25 and identical["welch_low"] < 0 < identical["welch_high"]
     assert two_seeds["verdict"] == reproduction.INCONCLUSIVE and "too few seeds" in two_seeds["verdict_reason"]
     assert (two_seeds["seeds_a"], two_seeds["seeds_b"]) == (2, 2)
     # equal numbers, different protocols: the verdict stands, the difference beside it
     assert mismatch["verdict"] == reproduction.CONSISTENT
-    assert mismatch["protocol_differences"] == f"protocol: {PROTOCOL} / {PROTOCOL}[max_episode_steps=500]"
+    assert mismatch["protocol_differences"] == (
+        f"protocol: {PROTOCOL} / {PROTOCOL}[max_episode_steps=500]; hyperparameters.learning_rate: 0.001 / 0.0003"
+    )
+    assert shifted["other_differences"] == "settings not compared (A and B kept no runs/<run>/config.json)"
 
     markdown = (tmp_path / "out" / "compare.md").read_text()
     assert f"consistent ({reproduction.PROTOCOLS_DIFFER})" in markdown
