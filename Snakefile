@@ -33,6 +33,7 @@ include: "workflow/rules/diagnose.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/compare.smk"
 include: "workflow/rules/plan.smk"
 
 

@@ -47,6 +47,12 @@ class D3rlpyBaseline:
         """The d3rlpy config (an `...Config` object) for this env, hyperparameters and budget."""
         raise NotImplementedError
 
+    def loss_scales(self) -> dict[str, float]:
+        """Factors turning d3rlpy's reported metrics into the train log's: every action-regression
+        loss is logged per action dimension (a mean over them, as BC's and MORE-3S's MSE are), so
+        losses compare across algorithms and tasks. None needed unless a subclass says so."""
+        return {}
+
     @property
     def inputs(self) -> str:
         """config.json's `inputs`: an Atari observation is already pixels (the game's frames)."""
@@ -64,7 +70,7 @@ class D3rlpyBaseline:
         d3rlpy.seed(self.seed)
         self.algo = self.make_config(data, budget).create(device=torch_device())
         dataset = self.d3rlpy_dataset(data)
-        reporter = _Reporter(log)
+        reporter = _Reporter(log, self.loss_scales())
         # d3rlpy's fit trains whole epochs only (n_steps // n_steps_per_epoch of them), so the steps
         # past the last multiple of eval_every are one more fit call, of one shorter epoch. The second
         # call keeps the fitted scalers and the built impl (weights, optimiser and learning-rate
@@ -134,8 +140,9 @@ class _Reporter:
     cwd). One across the fit calls of a run, so it is its own factory; d3rlpy counts steps from 0
     in each call."""
 
-    def __init__(self, log: TrainLog):
+    def __init__(self, log: TrainLog, scales: dict[str, float]):
         self.log = log
+        self.scales = scales  # metric -> factor (D3rlpyBaseline.loss_scales)
         self.metrics: dict[str, float] = {}
         self.steps_before = 0  # trained by the earlier fit calls
         self.step = 0  # the last checkpoint's
@@ -151,7 +158,7 @@ class _Reporter:
         self.metrics = {}
 
     def write_metric(self, epoch: int, step: int, name: str, value: float) -> None:
-        self.metrics[name] = value
+        self.metrics[name] = value * self.scales.get(name, 1.0)
 
     def after_write_metric(self, epoch: int, step: int) -> None:
         pass

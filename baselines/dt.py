@@ -54,6 +54,11 @@ class MujocoHyperparameters:
 class DecisionTransformer(D3rlpyBaseline):
     PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
 
+    def loss_scales(self) -> dict[str, float]:
+        # d3rlpy's continuous DT loss is the squared error summed over action dimensions (BC's and
+        # MORE-3S's MSE average them): logged per dimension. The discrete one is a cross-entropy.
+        return {} if self.spec.discrete else {"loss": 1.0 / self.spec.action_size}
+
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters
         dropouts = {"attn_dropout": hp.dropout, "resid_dropout": hp.dropout, "embed_dropout": hp.dropout}

@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import re
 import sys
 from pathlib import Path
@@ -37,6 +38,7 @@ from benchmark import (  # noqa: E402
     training,
 )
 from benchmark.errors import BenchmarkError  # noqa: E402
+from benchmark.report import compare, reproduction  # noqa: E402
 from benchmark.report.statistics import Settings  # noqa: E402
 from benchmark.specs import BehaviourSpec, DatasetSpec, RunSpec  # noqa: E402
 from more3s import features  # noqa: E402
@@ -57,6 +59,17 @@ def _run_id(text: str) -> str:
     if not re.fullmatch(pattern, text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a run id <suite>/<env>/<dataset>/<algorithm>/seed<k>")
     return text
+
+
+def _positive(text: str) -> float:
+    """--threshold: a practical threshold in normalised points, above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
+    return value
 
 
 def _check_json_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -82,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     policy.add_argument("--env", required=True, help=f"MuJoCo task with a recipe: {', '.join(ars.RECIPES)}")
     policy.add_argument("--out", required=True, type=Path, help="folder for the snapshots and the card")
     policy.add_argument("--iterations", type=int, help="override the recipe's iterations (tests, quick looks)")
+    policy.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="no training: measure the folder's chosen expert and medium again on fresh episodes, onto its card",
+    )
     behave = commands.add_parser("behaviour", help="train one shared behaviour policy (D4RL-style datasets)")
     behave.add_argument("--spec", required=True, help="behaviour spec as JSON")
     encode = commands.add_parser("features", help="encode a dataset once with MORE-3S's frozen encoder")
@@ -106,6 +124,18 @@ def main(argv: list[str] | None = None) -> int:
     readme = commands.add_parser("results-readme", help="write results/README.md for a reference run")
     readme.add_argument("--command", required=True, help="the exact command that made the results")
     readme.add_argument("--wall-s", required=True, type=float, help="its wall time in seconds")
+    versus = commands.add_parser("compare", help="did it reproduce? two results folders, or one and the published")
+    versus.add_argument("a", help="a results folder (its scores.csv; its runs/ too against the published numbers)")
+    versus.add_argument("b", help=f"the results folder it is compared with, or `{compare.PUBLISHED}`")
+    versus.add_argument("--out", required=True, type=Path, help="folder for the tables and the figure")
+    versus.add_argument(
+        "--threshold",
+        type=_positive,
+        default=reproduction.THRESHOLD,
+        help=f"practical threshold of `different`, normalised points (default {reproduction.THRESHOLD:g})",
+    )
+    versus.add_argument("--bootstrap-reps", type=int, default=5000, help="bootstrap replications (default 5000)")
+    versus.add_argument("--seed", type=int, default=0, help="the bootstrap's seed (default 0)")
     check = commands.add_parser("check-config", help="validate a preset file")
     check.add_argument("preset", type=Path)
     capacity = commands.add_parser("plan", help="what a preset will cost: jobs, CPU/GPU hours, memory, disk")
@@ -130,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.iterations is not None:
                 recipe = dataclasses.replace(recipe, iterations=args.iterations)
             io.remove_stale_temps(args.out, args.out / ars.CHECKPOINT)
-            ars.train(recipe, args.out)
+            if args.remeasure:
+                ars.remeasure(recipe, args.out)
+            else:
+                ars.train(recipe, args.out)
         elif args.stage == "behaviour":
             behaviour_spec = BehaviourSpec.from_dict(json.loads(args.spec), "argument --spec")
             folder = Path(behaviour_spec.dir)
@@ -166,6 +199,15 @@ def main(argv: list[str] | None = None) -> int:
         elif args.stage == "report":
             io.remove_stale_temps(paths.TABLES, paths.FIGURES)
             report.report(Settings.from_preset(json.loads(args.settings)))
+        elif args.stage == "compare":
+            if args.bootstrap_reps < 1:
+                raise BenchmarkError(f"--bootstrap-reps {args.bootstrap_reps}: at least 1")
+            io.remove_stale_temps(args.out)
+            reps = args.bootstrap_reps
+            settings = Settings(focus="", bootstrap_reps=reps, profile_bootstrap_reps=reps, seed=args.seed)
+            found = compare.compare(args.a, args.b, args.out, settings, args.threshold)
+            counted = reproduction.counts(found["verdict"], found["protocol_differences"])
+            print(f"{args.a} against {args.b}: {counted}; tables and figure in {args.out}")
         elif args.stage == "results-readme":
             text = provenance.results_readme(
                 args.command, args.wall_s, paths.SCORES, paths.RESOURCES / "datasets", paths.RESOURCES / "features"

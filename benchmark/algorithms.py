@@ -82,7 +82,8 @@ class TrainLog(Protocol):
     def checkpoint(self, step: int, metrics: Mapping[str, float]) -> None:
         """`step` (one of `budget.checkpoints`) is done: log its row with `metrics`, the mean of
         each loss (or other per-step number) over the steps since the previous checkpoint, in a
-        fixed order; then save the algorithm (`Algorithm.save`), which must be ready for it."""
+        fixed order (a loss over actions per action dimension: a mean over them, never a sum); then
+        save the algorithm (`Algorithm.save`), which must be ready for it."""
         ...
 
 

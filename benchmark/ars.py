@@ -17,7 +17,11 @@ One iteration, read top to bottom in `train`:
 Every `snapshot_every` iterations the policy is saved as a snapshot and evaluated with the true
 reward (the training curve). At the end, the snapshots are measured over `select_episodes`
 episodes: "expert" is the best of them, "medium" the one closest to `medium_target` normalised
-points. Training writes a checkpoint every `checkpoint_every` iterations and resumes from it, so
+points. Picking the best of several candidates on one set of episodes flatters the one picked
+(selection bias), so the two chosen snapshots are then measured again on `fresh_episodes` episodes
+whose reset seeds no earlier episode used: that measurement (`fresh` on the card) is the policy's
+score; `python -m benchmark policy --remeasure` adds it to a card without retraining. Training
+writes a checkpoint every `checkpoint_every` iterations and resumes from it, so
 a killed run loses at most that much work and ends with the same numbers.
 """
 
@@ -44,6 +48,9 @@ from benchmark.errors import BenchmarkError
 SNAPSHOTS = "snapshots.npz"
 POLICY_CARD = paths.POLICY_CARD
 CHECKPOINT = "checkpoint"  # a subfolder: the resumable training state
+# Reset seeds of the fresh measurement: after training's (seed * 1_000_003 + ...), the curve's
+# (10_000_000 + iteration) and the selection's (20_000_000 + episode), so no episode is reused.
+FRESH_SEED = 30_000_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class ARSConfig:
     snapshot_every: int = 10  # iterations between snapshots (each one a point of the curve)
     curve_episodes: int = 3  # episodes per snapshot for the training curve (true reward)
     select_episodes: int = 25  # episodes measuring each candidate expert/medium snapshot
+    fresh_episodes: int = 100  # unused episodes measuring the chosen two again (their score)
     medium_target: float = 40.0  # D4RL points the medium policy should be nearest (hopper-medium ~44)
     medium_band: tuple[float, float] = (25.0, 55.0)  # a medium outside this band is reported as missed
     checkpoint_every: int = 10  # iterations between resumable checkpoints
@@ -250,14 +258,61 @@ def train(config: ARSConfig, folder: Path) -> dict[str, Any]:
             state.wall_s = resumed_wall + time.time() - started
             _save_checkpoint(checkpoint_dir, state)
     card = _select_and_write(config, env, state, folder, normalize)
+    policies = [LinearPolicy(**snapshot) for snapshot in state.snapshots]
+    card = _with_fresh_measurements(card, policies, env, normalize, config.fresh_episodes)
     env.close()
     card["resumed_at_iteration"] = resumed_at or None
     io.write_json(folder / POLICY_CARD, card)
     return card
 
 
+def measure_fresh(env: Any, policy: LinearPolicy, normalize: scores.Normalizer, episodes: int) -> dict[str, Any]:
+    """A chosen snapshot measured again on `episodes` unused episodes (free of selection bias)."""
+    returns = evaluate(env, policy, episodes, seed=FRESH_SEED)
+    scale = 100.0 / (normalize.high - normalize.low)
+    return {
+        "episodes": episodes,
+        "first_seed": FRESH_SEED,
+        "return_mean": float(returns.mean()),
+        "return_std": float(returns.std()),
+        "normalized_return": normalize(float(returns.mean())),
+        # the standard error of the normalised mean over these episodes
+        "normalized_standard_error": float(returns.std(ddof=1) * scale / np.sqrt(len(returns))),
+        "returns": [round(float(r), 3) for r in returns],
+    }
+
+
+def _with_fresh_measurements(
+    card: dict[str, Any], policies: list[LinearPolicy], env: Any, normalize: scores.Normalizer, episodes: int
+) -> dict[str, Any]:
+    """The card with its expert's and medium's fresh measurements (and their count in its recipe)."""
+    return card | {
+        "recipe": card["recipe"] | {"fresh_episodes": episodes},
+        **{
+            role: card[role] | {"fresh": measure_fresh(env, policies[card[role]["snapshot"]], normalize, episodes)}
+            for role in ("expert", "medium")
+        },
+    }
+
+
+def remeasure(recipe: ARSConfig, folder: Path) -> dict[str, Any]:
+    """Add the fresh measurements (`recipe.fresh_episodes`) of a trained folder's chosen snapshots
+    to its card, without retraining: the snapshots, and every dataset made from them, stay as they
+    are. Returns the card."""
+    card, policies = load_snapshots(folder)
+    if card["env"] != recipe.task:
+        raise BenchmarkError(f"{folder / POLICY_CARD}: 'env' is {card['env']!r}, not {recipe.task!r}")
+    env = make_env("mujoco", card["env"], protocol_for("mujoco"))
+    normalize = scores.normalizer("mujoco", card["env"])
+    card = _with_fresh_measurements(card, policies, env, normalize, recipe.fresh_episodes)
+    env.close()
+    io.write_json(folder / POLICY_CARD, card)
+    return card
+
+
 def _select_and_write(config: ARSConfig, env: Any, state: _State, folder: Path, normalize: Any) -> dict[str, Any]:
-    """Measure candidate snapshots over `select_episodes` episodes; pick expert and medium."""
+    """Measure candidate snapshots over `select_episodes` episodes; pick expert and medium (these
+    measurements chose them: biased upwards for the expert, see `measure_fresh`)."""
     measured: dict[int, dict[str, float]] = {}
 
     def measure(index: int) -> dict[str, float]:

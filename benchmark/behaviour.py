@@ -89,6 +89,7 @@ class Episode:
     actions: np.ndarray
     rewards: np.ndarray
     terminated: bool  # False: cut by a time limit or by the dataset's size
+    budget_cut: bool = False  # cut short by the dataset's transition budget (not by the env): incomplete
 
 
 def scheduled(schedule: Sequence[float], progress: float) -> float:
@@ -120,7 +121,9 @@ def play(
                 progress.update(1)
                 if terminated or truncated or logged >= transitions:
                     break
-            yield Episode(np.stack(observations), np.asarray(actions), np.asarray(rewards, np.float32), terminated)
+            ended_by_env = terminated or truncated
+            observed = (np.stack(observations), np.asarray(actions), np.asarray(rewards, np.float32))
+            yield Episode(*observed, terminated, budget_cut=not ended_by_env)
             index += 1
     env.close()
 
@@ -290,13 +293,18 @@ def train_sac(task: str, seed: int, steps: int, medium_step: int, update_interva
     )
     save(EXPERT_POLICY, sac)
     replay = datasets.concatenate(_logged_episodes(buffer))
-    cut = {field: array[:medium_step].copy() for field, array in replay.items()}
+    cut = {field: replay[field][:medium_step].copy() for field in datasets.FIELDS}
+    ended = bool(cut["terminals"][-1] or cut["timeouts"][-1])
     if not cut["terminals"][-1]:
         cut["timeouts"][-1] = 1.0  # the episode running at the medium step ends there
+    budget_cut = np.zeros(int(((cut["terminals"] > 0) | (cut["timeouts"] > 0)).sum()), bool)
+    budget_cut[-1] = not ended  # the medium step cut that episode short
+    cut[datasets.BUDGET_CUT] = budget_cut
     normalize = scores.normalizer("mujoco", task)
     replay_card = {"suite": "mujoco", "env": task, "behaviour": f"SAC replay buffer, steps 1..{medium_step}"}
     datasets.write(folder / REPLAY, cut, replay_card, normalize)
-    curve = datasets.describe(datasets.OfflineDataset(card={}, **replay))["episode_return_along_buffer"]
+    whole = datasets.OfflineDataset(card={}, **{field: replay[field] for field in datasets.FIELDS})
+    curve = datasets.describe(whole)["episode_return_along_buffer"]
     card = {
         "suite": "mujoco",
         "env": task,

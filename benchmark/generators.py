@@ -217,7 +217,9 @@ def _components(
     components = []
     for k, (name, policy, seed, record) in enumerate(policies):
         part = behaviour.mujoco_episodes(env, share + (extra if k == 0 else 0), seed, policy, f"{name} {env}")
-        mean = float(np.mean([episode.rewards.sum() for episode in part]))
+        # over the complete episodes, as the card's behaviour return (the last one the budget cut short)
+        complete = [episode for episode in part if not episode.budget_cut] or part
+        mean = float(np.mean([episode.rewards.sum() for episode in complete]))
         components.append(
             {
                 "policy": name,
@@ -329,6 +331,15 @@ def behaviour_policy(spec: DatasetSpec) -> ars.LinearPolicy | None:
     return snapshots[card[role]["snapshot"]]
 
 
+def _score(chosen: dict[str, Any]) -> str:
+    """A chosen snapshot's score: its fresh measurement (cards trained before it was taken: the
+    measurement that chose it, which flatters it)."""
+    if "fresh" not in chosen:
+        return f"{chosen['normalized_return']:.1f} D4RL points over {chosen['episodes']} selection episodes"
+    fresh = chosen["fresh"]
+    return f"{fresh['normalized_return']:.1f} D4RL points over {fresh['episodes']} fresh episodes"
+
+
 def _ars_rollouts(env: str, options: dict[str, Any], seed: int, roles: tuple[str, ...]):
     folder = policy_folder(env, options)
     card, snapshots = ars.load_snapshots(folder)
@@ -339,9 +350,7 @@ def _ars_rollouts(env: str, options: dict[str, Any], seed: int, roles: tuple[str
     ]
     arrays, components = _components(env, options["transitions"], policies)
     what = " and ".join(
-        f"the ARS policy at iteration {card[role]['iteration']} ({role}, "
-        f"{card[role]['normalized_return']:.1f} D4RL points over {card[role]['episodes']} episodes)"
-        for role in roles
+        f"the ARS policy at iteration {card[role]['iteration']} ({role}, {_score(card[role])})" for role in roles
     )
     details = {
         "behaviour": f"rollouts of {what}, Gaussian action noise std {noise} (D4RL {'-'.join(roles)} style)",

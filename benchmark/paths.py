@@ -18,7 +18,9 @@ BEHAVIOUR = "{suite}/{env}/{behaviour}"
 
 # The results contract: a run's files in results/runs/<run>/ ...
 RUN_CONFIG = "config.json"  # its spec and what training found (benchmark.specs.RunRecord)
-TRAIN_LOG = "train_log.csv"  # one row per checkpoint: train_step, wall_s, the mean losses (benchmark.training)
+# one row per checkpoint: train_step, wall_s, the mean losses (benchmark.training), an action-regression
+# loss per action dimension for every algorithm (d3rlpy's summed DT loss divided by the dimensions)
+TRAIN_LOG = "train_log.csv"
 EVALUATIONS = "eval.csv"  # one row per evaluation episode (benchmark.evaluation)
 METRICS = "metrics.json"  # its row of scores.csv (benchmark.scores)
 DIAGNOSTICS = "diagnostics.json"  # teacher-forced and closed-loop measurements (benchmark.diagnostics)
@@ -56,8 +58,9 @@ def frames_dir(suite: str, env: str, dataset: str, frames: str = "{frames}") -> 
     return RESOURCES / "frames" / DATASET.format(suite=suite, env=env, dataset=dataset) / frames
 
 
-def run_dir(run: str = RUN) -> Path:
-    return RESULTS / "runs" / run
+def run_dir(run: str = RUN, results: Path = RESULTS) -> Path:
+    """A run's folder under `results` (the workflow's results/, or a results folder kept elsewhere)."""
+    return Path(results) / "runs" / run
 
 
 def checkpoint_dir(run: str = RUN) -> Path:

@@ -97,6 +97,8 @@ def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root:
         "",
         "## Datasets",
         "",
+        "Returns over complete episodes (`cut`: episodes the transition budget cut short, left out).",
+        "",
         "| dataset | transitions | episodes | return min / mean / max | normalised mean | sha256 |",
         "|---|---|---|---|---|---|",
     ]
@@ -104,8 +106,10 @@ def results_readme(command: str, wall_s: float, scores_csv: Path, datasets_root:
         card = json.loads(card_path.read_text())
         returns = card["episode_return"]
         normalized = card.get("behaviour_normalized_return")  # absent for clipped (DQN-Replay) rewards
+        cut = len(card.get("budget_cut_episodes", []))  # cards made before cut episodes were left out: 0
+        episodes = f"{card['episodes']} ({cut} cut)" if cut else str(card["episodes"])
         lines.append(
-            f"| {card['suite']}/{card['env']}/{card['name']} | {card['transitions']} | {card['episodes']} "
+            f"| {card['suite']}/{card['env']}/{card['name']} | {card['transitions']} | {episodes} "
             f"| {returns['min']:.1f} / {returns['mean']:.1f} / {returns['max']:.1f} "
             f"| {'-' if normalized is None else f'{normalized:.1f}'} | `{card['dataset_sha256']}` |"
         )

@@ -56,6 +56,11 @@ ATARI_GAMER = "dt-paper-gamer"
 D4RL = "d4rl-ref"
 
 # (random, gamer) from the DT paper's normalisation.
+# Pong's "random" is -21, the lowest score the game allows (every point lost), not what random play
+# scores: the DT paper's constant, kept so our numbers sit beside its table. Uniform random actions
+# under atari-dt-v2 score -19.9 +- 1.2 (30 episodes; workflow/scripts/random_pong.py), i.e. +3.0
+# +- 0.6 normalised points: on Pong, 0 is below random, and a policy a few points above 0 is no
+# better than random play.
 _ATARI: dict[str, tuple[float, float]] = {
     "breakout": (2.0, 30.0),
     "qbert": (164.0, 13455.0),

@@ -5,7 +5,9 @@
 - `tables`: each table as CSV, Markdown and LaTeX;
 - `figures`: each figure as PNG and PDF, one colour per algorithm;
 - `ladder`: the sanity ladder's checks;
-- `published`: published numbers beside ours (the numbers themselves: benchmark/data/).
+- `published`: published numbers beside ours (the numbers themselves: benchmark/data/);
+- `reproduction`: the verdict on two measurements (consistent, different, inconclusive);
+- `compare`: `python -m benchmark compare`, two results folders or one against the published numbers.
 
 The method under study is the preset's `report.focus` (default `more3s`): its probability of
 improvement over each baseline, its colour family; it and its ablations (`<focus>-<variant>`)

@@ -143,7 +143,10 @@ def beside_ours(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
             "published_mean": number["mean"],
             "published_std": number["std"],
             "published_seeds": number["seeds"],
-            "published_note": "; ".join(n for n in (number["note"], number["note_protocol"]) if _known(n)),
+            # a number's note and its protocol's, each once (a source may say the same in both)
+            "published_note": "; ".join(
+                dict.fromkeys(n for n in (number["note"], number["note_protocol"]) if _known(n))
+            ),
         }
         matches = ours[
             (ours["suite"] == number["suite"])

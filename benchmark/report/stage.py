@@ -17,7 +17,7 @@ import pandas as pd
 
 from benchmark import paths, scores
 from benchmark.errors import BenchmarkError
-from benchmark.report import diagnostics, figures, ladder, published, statistics, tables
+from benchmark.report import diagnostics, figures, ladder, published, reproduction, statistics, tables
 from benchmark.report.statistics import SCORES, Settings
 from benchmark.specs import RunKey, RunRecord
 
@@ -81,15 +81,17 @@ def _behaviour_facts(recorded: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def load_runs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every evaluation episode of the runs in scores.csv (with its normalised return), and each
-    run's facts from its config.json."""
+def load_runs(frame: pd.DataFrame, results: Path = paths.RESULTS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every evaluation episode of the runs in `results`' scores.csv (with its normalised return),
+    and each run's facts from its config.json."""
     episodes, facts = [], []
     for row in frame[[*KEY, "seed"]].itertuples(index=False):
-        folder = paths.run_dir(RunKey(**row._asdict()).id)
+        folder = paths.run_dir(RunKey(**row._asdict()).id, results)
         for name in (paths.EVALUATIONS, paths.RUN_CONFIG):
             if not (folder / name).exists():
-                raise BenchmarkError(f"{folder / name}: missing; every run in {paths.SCORES} needs it")
+                raise BenchmarkError(
+                    f"{folder / name}: missing; every run in {Path(results) / paths.SCORES.name} needs it"
+                )
         key = row._asdict()
         evaluations = pd.read_csv(folder / paths.EVALUATIONS, usecols=["train_step", "return"])
         normalize = scores.normalizer(row.suite, row.env)
@@ -260,6 +262,16 @@ def _paper_display(table: pd.DataFrame) -> pd.DataFrame:
             "published": [published_value(row) for _, row in table.iterrows()],
             "ours, final": [ours(row, "final") for _, row in table.iterrows()],
             "ours, best": [ours(row, "best") for _, row in table.iterrows()],
+            "ours - published [95% CI]": [
+                tables.estimate(*v, why_no_interval="no published std") if pd.notna(v[0]) else "—"
+                for v in table[["difference", "difference_low", "difference_high"]].itertuples(index=False)
+            ],
+            "verdict": [
+                s if v else "—"
+                for v, s in zip(
+                    table["verdict"], reproduction.stated(table["verdict"], table["differences"]), strict=True
+                )
+            ],
             "differences from the published protocol": table["differences"],
             "published note": table["published_note"],
         }
@@ -277,6 +289,13 @@ def _paper_notes(table: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
         f"from the runs' config.json; {like_for_like} of the {len(compared)} rows with a number of ours are like "
         "for like (no difference). A number with a difference is not a reproduction of the published one.",
         "Units: raw returns beside raw, normalised beside normalised with the same normaliser. " + BEST_NOTE,
+        f"Verdicts ({reproduction.counts(table['verdict'], table['differences'])}): "
+        "ours - published in normalised points (raw numbers normalised with "
+        f"our normaliser) with Welch's 95% interval from both sides' mean, std and seeds; `consistent` = the "
+        f"interval lies within +-{reproduction.THRESHOLD:g}, `different` = it excludes 0 and the difference exceeds "
+        f"{reproduction.THRESHOLD:g}, `inconclusive` = no published std, fewer than {reproduction.MIN_SEEDS} seeds "
+        f"or an interval too wide (benchmark/report/reproduction.py). A verdict between differing protocols says "
+        f"`{reproduction.PROTOCOLS_DIFFER}`.",
         "Sources: " + "; ".join(f"{s} <{u}>" for s, u in sources) + " (benchmark/data/README.md).",
     ]
     if unpublished:
@@ -432,7 +451,7 @@ def report(settings: Settings) -> None:
     curves = statistics.learning_curves(evaluations, settings)
     figures.learning_curves(curves, behaviour, style, out_figures / "learning_curves")
 
-    paper = published.beside_ours(task_table, published.load())
+    paper = reproduction.published_verdicts(published.beside_ours(task_table, published.load()))
     tables.write(
         out_tables,
         "paper_vs_reproduced",

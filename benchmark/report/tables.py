@@ -33,10 +33,10 @@ def mean_std(mean: float, std: float, digits: int = 1) -> str:
     return f"{mean:.{digits}f}" if math.isnan(std) else f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def estimate(point: float, low: float, high: float, digits: int = 1) -> str:
+def estimate(point: float, low: float, high: float, digits: int = 1, why_no_interval: str = "1 seed") -> str:
     """`point [low, high]`; the point alone, marked, when there is no interval (one seed)."""
     if math.isnan(low):
-        return f"{point:.{digits}f} (no CI: 1 seed)"
+        return f"{point:.{digits}f} (no CI: {why_no_interval})"
     return f"{point:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 

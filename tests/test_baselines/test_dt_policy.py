@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import d3rlpy
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
 from conftest import RecordActions
 
+from baselines import _d3rlpy
 from baselines.dt import AtariHyperparameters, DecisionTransformer, MujocoHyperparameters
 from benchmark.algorithms import Budget
 from benchmark.datasets import OfflineDataset
@@ -312,3 +314,48 @@ def test_a_dt_policy_without_a_target_return_is_one_line(tmp_path: Path) -> None
     policy = _trained_atari_dt(tmp_path).policy()
     with pytest.raises(BenchmarkError, match=r"^the Decision Transformer .* needs a target_return$"):
         policy.reset(2, None)
+
+
+def test_continuous_dt_logs_its_loss_per_action_dimension(tmp_path: Path) -> None:
+    """d3rlpy's continuous DT loss sums the squared error over action dimensions (BC's and MORE-3S's
+    MSE average it): the train log holds d3rlpy's loss divided by the dimensions, the per-dimension MSE."""
+    rng = np.random.default_rng(0)
+    data = _dataset(rng.normal(size=(60, 5)).astype(np.float32), rng.uniform(-1, 1, (60, 3)).astype(np.float32), 15)
+    spec = EnvSpec("mujoco", "hopper", (5,), discrete=False, action_size=3)
+    hp = MujocoHyperparameters(context_size=CONTEXT, num_layers=1, embed_size=16, warmup_steps=1, dropout=0.0)
+    baseline = _trained_dt(spec, hp, data, tmp_path)
+    assert baseline.loss_scales() == {"loss": pytest.approx(1 / 3)}
+    logged = np.loadtxt(tmp_path / "train_log.csv", delimiter=",", skiprows=1, ndmin=2)
+    header = (tmp_path / "train_log.csv").read_text().splitlines()[0].split(",")
+    assert logged[0, header.index("loss")] > 0
+
+    algo, impl = baseline.algo, baseline.algo.impl
+    sampled = data.to_d3rlpy(None).sample_trajectory_batch(8, CONTEXT)
+    batch = d3rlpy.torch_utility.TorchTrajectoryMiniBatch.from_batch(
+        sampled, impl.device, algo.observation_scaler, algo.action_scaler, algo.reward_scaler
+    )
+    with torch.no_grad():
+        d3rlpy_loss = float(impl.compute_loss(batch))
+        predicted = impl.modules.transformer(
+            batch.observations, batch.actions, batch.returns_to_go, batch.timesteps, 1 - batch.masks
+        )
+        per_dimension = ((predicted - batch.actions) ** 2).mean(dim=-1).reshape(-1) * batch.masks.reshape(-1)
+    assert d3rlpy_loss * baseline.loss_scales()["loss"] == pytest.approx(float(per_dimension.mean()), rel=1e-5)
+
+
+def test_a_reported_loss_is_scaled_before_the_train_log(tmp_path: Path) -> None:
+    logged: list[dict[str, float]] = []
+
+    class Log:
+        def start(self) -> None:
+            pass
+
+        def checkpoint(self, step: int, metrics: dict[str, float]) -> None:
+            logged.append(dict(metrics))
+
+    reporter = _d3rlpy._Reporter(Log(), {"loss": 0.25})
+    reporter.before_write_metric(0, 4)
+    reporter.write_metric(0, 4, "loss", 6.0)
+    reporter.write_metric(0, 4, "time_step", 0.5)
+    reporter.save_model(4, None)
+    assert logged == [{"loss": 1.5, "time_step": 0.5}]

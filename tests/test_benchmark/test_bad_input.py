@@ -23,6 +23,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, copy_project, snakemake, write_random_dataset
@@ -200,6 +201,16 @@ PRESET_CASES = [
 
 # --- the command line itself --------------------------------------------------------------------
 
+
+def two_results(folder: Path, drop: str | None = None, b_env: str = "hopper") -> list[str]:
+    """Results folders a/ and b/ (one committed Hopper run each, b's renamed to `b_env`), a's
+    scores.csv without column `drop`; the compare command on them."""
+    committed = pd.read_csv(REPO / paths.SCORES).head(13).tail(1)
+    for name, frame in (("a", committed.drop(columns=[drop] if drop else [])), ("b", committed.assign(env=b_env))):
+        io.write_csv(folder / name / paths.SCORES.name, frame)
+    return ["compare", "a", "b", "--out", "out"]
+
+
 CLI_CASES = [
     Case("no-stage", lambda folder: [], "python -m benchmark: the following arguments are required: stage"),
     Case("unknown-stage", lambda folder: ["trian"], "argument stage: invalid choice: 'trian'"),
@@ -229,6 +240,22 @@ CLI_CASES = [
         "spec-mistyped-key",
         lambda folder: ["train", "--spec", run_spec(HOPPER_BC, seed="0")],
         "argument --spec: key 'key.seed': '0' is not an integer",
+    ),
+    Case(
+        "compare-no-such-folder",
+        lambda folder: ["compare", "nowhere", "published", "--out", "out"],
+        "nowhere/scores.csv: not found",
+    ),
+    Case(
+        "compare-threshold-not-above-0",
+        lambda folder: ["compare", "a", "b", "--out", "out", "--threshold", "-1"],
+        "argument --threshold: '-1' is not a number above 0",
+    ),
+    Case("compare-scores-missing-a-column", lambda f: two_results(f, drop="protocol"), "missing column 'protocol'"),
+    Case(
+        "compare-nothing-in-common",
+        lambda f: two_results(f, b_env="walker2d"),
+        "b: no (suite, env, dataset, algorithm) in common with the other side",
     ),
 ]
 

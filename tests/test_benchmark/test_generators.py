@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import generated_spec
 
-from benchmark import config, dataset_stage, envs, generators
+from benchmark import config, dataset_stage, envs, generators, scores
 from benchmark.errors import BenchmarkError
 from benchmark.specs import DatasetSpec
 
@@ -117,3 +117,22 @@ def test_which_datasets_need_ars_policies_is_their_generators_registration(smoke
             config.validate(preset)
     finally:
         del generators.GENERATORS["linear-rollouts"]  # the registry is the package's: leave it as found
+
+
+def test_the_behaviour_return_is_over_complete_episodes_and_the_cut_ones_are_stated(made: dict[str, Any]) -> None:
+    card = made["ars-medium"]
+    # one stretch of rollouts: the transition budget cut its last episode short
+    (cut,) = card["budget_cut_episodes"]
+    assert cut["episode"] == card["episodes"] - 1 and card["complete_episodes"] == card["episodes"] - 1
+    assert card["episode_return"]["over"] == "complete episodes"
+    total = card["episode_return"]["mean"] * card["complete_episodes"] + cut["return"]
+    assert card["episode_return_mean_with_cut_episodes"] == pytest.approx(total / card["episodes"])
+    normalize = scores.normalizer("mujoco", "hopper")
+    assert card["behaviour_normalized_return"] == pytest.approx(normalize(card["episode_return"]["mean"]))
+    assert card["behaviour_normalized_return_with_cut_episodes"] == pytest.approx(
+        normalize(card["episode_return_mean_with_cut_episodes"])
+    )
+    # a stretch per component, each ending where its share of the budget ran out
+    for generator in ("ars-medium-expert", "ars-medium-replay"):
+        made_card = made[generator]
+        assert 1 <= len(made_card["budget_cut_episodes"]) <= len(made_card["components"])

@@ -151,7 +151,14 @@ def test_paper_vs_reproduced_shows_every_published_number_and_flags_the_default_
     assert medium_dt["final_mean"].iloc[0] == pytest.approx(dt["norm_final"].mean())
     pong_dt = table[(table["env"] == "pong") & (table["published_algorithm"] == "DT")]
     assert pong_dt["published_note"].str.contains("Pong: batch 512").all()  # the source's protocol note
+    # the verdict column: Welch's interval of ours - published; DT's Hopper medium-replay is far below
+    # the DT paper's, and every verdict says the protocols differ
+    replay_dt = ours[(ours["dataset"] == "medium-replay") & (ours["published_algorithm"] == "DT")].iloc[0]
+    assert replay_dt["verdict"] == "different" and replay_dt["difference_high"] < -10
+    assert set(ours["verdict"]) <= {"consistent", "different", "inconclusive"}
+    assert table.loc[table["seeds"].isna(), "verdict"].isna().all()  # nothing of ours beside it: no verdict
     markdown = (paths.TABLES / "paper_vs_reproduced.md").read_text()
+    assert "different (protocols differ)" in markdown and "consistent (protocols differ)" not in markdown
     assert "0 of the 8 rows with a number of ours are like for like" in markdown
     # bc, cql and dt all have some; MORE-3S's own tables could not be retrieved
     assert "No published numbers for: more3s.\n" in markdown
