@@ -91,9 +91,13 @@ def test_report_writes_every_declared_table_and_figure_from_results(results: Pat
     # data, algorithms separate; on Breakout BC reaches a third of its data and DT's CI includes 0.
     ladder_table = pd.read_csv(paths.TABLES / "sanity_ladder.csv", keep_default_na=False)
     overall = ladder_table[ladder_table["task"].str.startswith("overall")].set_index("rung")["verdict"]
-    assert overall.to_dict() == {"a": "PASS", "b": "PASS", "c": "PASS", "d": "FAIL"}
+    assert overall.to_dict() == {"a": "PASS", "b": "PASS", "c": "PASS", "d": "FAIL", "e": "FAIL"}
     d = ladder_table[(ladder_table["rung"] == "d") & (ladder_table["task"] == "atari/breakout/expert")].iloc[0]
     assert d["verdict"] == "FAIL" and d["reason"] == "bc 71.43 < 109.31; dt's CI includes 0"
+    # MORE-3S does not act on Breakout; whether it fits cannot be told: runs from before `inputs` and diagnostics
+    e = ladder_table[ladder_table["rung"] == "e"].set_index("task")
+    assert e.loc["atari/breakout/expert", "reason"] == "no pixel control on this task; more3s mean -2.26 <= 0"
+    assert e.loc["mujoco/hopper/medium", ["verdict", "reason"]].tolist() == ["N/A", "no pixel control on this task"]
 
 
 def test_without_more3s_runs_the_improvement_table_says_so(results: Path) -> None:
