@@ -348,11 +348,17 @@ def diagnostics(summary: pd.DataFrame, curves: pd.DataFrame, style: Palette, ste
     the reference predictors as lines; and, where one policy made the data, the closed-loop error
     against that policy by time step (mean over seeds)."""
     tasks = sorted(set(summary[["suite", "env", "dataset"]].itertuples(index=False, name=None)))
+    columns = 2 if len(curves) else 1  # the closed-loop column only where some run has a curve
     fig, axes = plt.subplots(
-        max(1, len(tasks)), 2, figsize=(11.0, 3.2 * max(1, len(tasks))), squeeze=False, layout="constrained"
+        max(1, len(tasks)),
+        columns,
+        figsize=(5.5 * columns, 3.2 * max(1, len(tasks))),
+        squeeze=False,
+        layout="constrained",
     )
     algorithms = style.present(summary["algorithm"])
-    for (ax, loop_ax), (suite, env, dataset) in zip(axes, tasks, strict=False):
+    for row, (suite, env, dataset) in zip(axes, tasks, strict=False):
+        ax, loop_ax = row[0], row[-1]
         cells = summary[(summary["suite"] == suite) & (summary["env"] == env) & (summary["dataset"] == dataset)]
         measure = "held_out_mse" if cells["held_out_mse_mean"].notna().any() else "held_out_accuracy"
         shown = [a for a in algorithms if a in set(cells["algorithm"])]
@@ -383,7 +389,8 @@ def diagnostics(summary: pd.DataFrame, curves: pd.DataFrame, style: Palette, ste
             else curves
         )
         if panel.empty:
-            loop_ax.set_visible(False)
+            if columns == 2:
+                loop_ax.set_visible(False)
             continue
         for algorithm in style.present(panel["algorithm"]):
             mean = panel[panel["algorithm"] == algorithm].groupby("step")["mse"].mean()
