@@ -347,17 +347,19 @@ def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> Dat
 # The diagnose stage's sizes (benchmark.diagnostics; the capacity plan prices them)
 HELDOUT_SEED_OFFSET = 1000  # the held-out data's seed: the dataset's plus this
 HELDOUT_TRANSITIONS = 5000  # at most this many transitions of held-out data
+HELDOUT_SHARE = 4  # and at most 1/4 of the dataset's (small presets: a small diagnosis)
 CLOSED_LOOP_EPISODES = 3  # episodes of the closed-loop error curve
 SWAP_WINDOWS = 128  # held-out windows of MORE-3S's frame and text swaps (more3s.swaps)
 
 
 def heldout_spec(spec: DatasetSpec) -> DatasetSpec | None:
-    """More data of the same behaviour as a generated dataset, with another seed (at most
-    HELDOUT_TRANSITIONS): what the diagnose stage measures policies on. None where another seed
+    """More data of the same behaviour as a generated dataset, with another seed (a quarter of its
+    size, at most HELDOUT_TRANSITIONS): what the diagnose stage measures policies on. None where another seed
     would be another behaviour (an online learner's data) or the data is imported."""
     if spec.source != "generated" or not GENERATORS[spec.options["generator"]].repeatable:
         return None
-    options = {**spec.options, "transitions": min(spec.options["transitions"], HELDOUT_TRANSITIONS)}
+    transitions = min(spec.options["transitions"] // HELDOUT_SHARE, HELDOUT_TRANSITIONS)
+    options = {**spec.options, "transitions": max(transitions, 1)}
     return dataclasses.replace(
         spec, name=spec.name + paths.HELDOUT, seed=spec.seed + HELDOUT_SEED_OFFSET, options=options
     )

@@ -105,6 +105,7 @@ def test_a_run_is_diagnosed_on_its_held_out_data(smoke_config: dict[str, Any], i
     held_out_spec = config.heldout_spec(spec.dataset)
     assert held_out_spec is not None and held_out_spec.name == "mixed.heldout"
     assert held_out_spec.seed == spec.dataset.seed + config.HELDOUT_SEED_OFFSET
+    assert held_out_spec.options == {**spec.dataset.options, "transitions": 250}  # a quarter of smoke's 1000
     assert config.dataset_spec(smoke_config, "mujoco", "hopper", "mixed.heldout") == held_out_spec
     write_random_dataset(spec.dataset.folder, "mujoco", name="mixed")
     held_out = write_random_dataset(held_out_spec.folder, "mujoco", seed=1, name="mixed.heldout", episodes=2)
