@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from conftest import SMOKE_WORKDIR
 
-from benchmark import datasets, paths
+from benchmark import datasets, io, paths
 from benchmark.scores import RUN_KEY
+from benchmark.specs import RunKey
 
 
 @pytest.mark.slow
@@ -32,6 +33,13 @@ def test_smoke_preset_survives_kill_9_and_finishes(smoke_run: Path) -> None:
     for row in scores.itertuples():
         card = datasets.load(workdir / "resources" / "datasets" / row.suite / row.env / row.dataset, verify=False).card
         assert row.dataset_sha256 == card["dataset_sha256"]
+    for row in scores.itertuples():  # every run diagnosed on its dataset's held-out data
+        record = io.read_json(
+            workdir
+            / paths.run_dir(RunKey(row.suite, row.env, row.dataset, row.algorithm, row.seed).id)
+            / paths.DIAGNOSTICS
+        )
+        assert record["held_out"]["dataset"] == f"{row.dataset}.heldout" and record["held_out"]["policy"]
     for output in paths.report_outputs():
         assert (workdir / output).stat().st_size > 0
     # No temporary file of an interrupted atomic write is left behind.

@@ -20,7 +20,12 @@ SCRIPT = REPO / "workflow" / "scripts" / "slurm-single-node.sh"
 SLURM_PROFILE = ["--workflow-profile", "profiles/slurm"]
 TIMING = ["train_wall_s", "eval_wall_s", "wall_s"]  # the only columns allowed to differ between two runs
 SLURM_RUN_TIMEOUT_S = 1800  # the smoke preset took 13 min through SLURM on 2 busy cores; a hang fails
-GPU_RULES = {"train", "features", "evaluate"}  # the jobs that put their networks on the device they are given
+GPU_RULES = {
+    "train",
+    "features",
+    "evaluate",
+    "diagnose",
+}  # the jobs that put their networks on the device they are given
 
 
 def profile(path: str) -> dict[str, Any]:
