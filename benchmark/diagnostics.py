@@ -48,12 +48,12 @@ def diagnose(run: str) -> dict[str, Any]:
     last = io.read_json(paths.checkpoint_dir(run) / paths.CHECKPOINT_MANIFEST)["checkpoints"][-1]
     env_spec = spec.env_spec()
     algorithm = load_checkpoint(spec, Path(last["path"]), env_spec)
-    training_data = datasets.load(spec.dataset.folder, env=env_spec, name=spec.dataset.name)
     held_out_spec = config.heldout_spec(spec.dataset)
     behaviour = generators.behaviour_policy(spec.dataset)
     record: dict[str, Any] = {"run": run, "train_step": last["train_step"], "held_out": None, "closed_loop": None}
     if held_out_spec is not None:
         held_out = datasets.load(held_out_spec.folder, env=env_spec, name=held_out_spec.name)
+        training_data = datasets.load(spec.dataset.folder, env=env_spec, name=spec.dataset.name)
         policy = algorithm.policy()
         predicted, probabilities = teacher_forced(policy, held_out, env_spec)
         _close(policy)
@@ -157,7 +157,6 @@ def references(
             out["noise_floor"] = action_error(noiseless, actions)
         return out
     counts = np.bincount(train_actions.astype(np.int64), minlength=int(actions.max()) + 1)
-    counts = np.pad(counts, (0, max(0, int(actions.max()) + 1 - len(counts))))
     prior = counts / counts.sum()
     mode = np.full(len(actions), int(np.argmax(counts)))
     previous[first] = mode[first]
