@@ -12,7 +12,7 @@ from benchmark import config
 from benchmark.errors import BenchmarkError
 from benchmark.specs import Budget, Evaluation
 
-PRESETS = sorted((REPO / "config").glob("*.yaml"))
+PRESETS = sorted([*(REPO / "config").glob("*.yaml"), *(REPO / "experiments").glob("*.yaml")])
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
