@@ -12,12 +12,39 @@ through `RunRecord.read`.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from benchmark import envs, io, paths
 from benchmark.errors import BenchmarkError
+
+# Inside the package (package data), so an installed package finds it; the workflow validates with it too.
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "config.schema.yaml"
+
+
+@functools.cache
+def name_pattern() -> str:
+    """What env, dataset and algorithm names match (the schema's `name`): they become folder names."""
+    with open(SCHEMA_PATH) as f:
+        return yaml.safe_load(f)["$defs"]["name"]["pattern"]
+
+
+def check_names(where: str, **names: Any) -> None:
+    """`suite` one of the suites, every other name as a preset's names are (a spec's names become
+    folder names, so a spec never trusted to come from the workflow cannot leave the workdir)."""
+    for key, value in names.items():
+        suite = key.rsplit(".", 1)[-1] == "suite"
+        if suite and value not in envs.SUITES:
+            raise BenchmarkError(f"{where}: key {key!r}: {value!r} is not one of {', '.join(envs.SUITES)}")
+        if not suite and not (isinstance(value, str) and re.fullmatch(name_pattern(), value)):
+            raise BenchmarkError(
+                f"{where}: key {key!r}: {value!r} is not a valid name (lower-case letters, digits, '-' and '_')"
+            )
 
 
 @dataclass(frozen=True)
@@ -95,9 +122,12 @@ class DatasetSpec:
     @classmethod
     def _read(cls, record: _Record) -> DatasetSpec:
         behaviour = record.get("behaviour", "dict | None")
-        return cls(
+        spec = cls(
             **record.fields(cls, behaviour=None if behaviour is None else BehaviourRef._read(record.at("behaviour")))
         )
+        prefix = f"{record.path}." if record.path else ""
+        check_names(record.where, **{f"{prefix}{k}": getattr(spec, k) for k in ("suite", "env", "name")})
+        return spec
 
 
 @dataclass(frozen=True)
@@ -116,7 +146,12 @@ class BehaviourSpec:
     @classmethod
     def from_dict(cls, record: Any, where: str) -> BehaviourSpec:
         """The spec `record` holds; `where` (a command-line argument) prefixes every error."""
-        return cls(**_Record(record, where).fields(cls))
+        spec = cls(**_Record(record, where).fields(cls))
+        check_names(where, suite=spec.suite, env=spec.env, id=spec.id)
+        if Path(spec.dir) != paths.behaviour_dir(spec.suite, spec.env, spec.id):
+            expected = paths.behaviour_dir(spec.suite, spec.env, spec.id)
+            raise BenchmarkError(f"{where}: key 'dir': {spec.dir!r} is not the behaviour's folder {str(expected)!r}")
+        return spec
 
 
 @dataclass(frozen=True)
@@ -164,6 +199,7 @@ class RunSpec:
         top = _Record(record, where)
         # f.type is the annotation's text ("str", "int"): the module's annotations are postponed
         key = RunKey(**top.at("key").fields(RunKey))
+        check_names(where, **{f"key.{k}": getattr(key, k) for k in ("suite", "env", "dataset", "algorithm")})
         if top.get("run", "str") != key.id:
             raise BenchmarkError(f"{where}: key 'run': {record['run']!r} is not the id of its key ({key.id!r})")
         return cls(
@@ -195,8 +231,13 @@ class RunRecord:
     behaviour: dict[str, Any] | None  # description, episode_return_mean, normalized_return
     provenance: dict[str, Any]  # benchmark.provenance.record()
     execution: dict[str, Any] | None  # benchmark.device.record()
+    # The sha256 of each manifest of the folders the run read and wrote (benchmark.manifest), by
+    # kind: dataset, features, frames, checkpoints. None in runs made before manifests (and then
+    # not written back: old records stay byte for byte).
+    manifests: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        manifests = {} if self.manifests is None else {"manifests": self.manifests}
         return {
             **self.spec.to_dict(),
             "pretrained": self.pretrained,
@@ -205,6 +246,7 @@ class RunRecord:
             "behaviour": self.behaviour,
             "provenance": self.provenance,
             "execution": self.execution,
+            **manifests,
         }
 
     def write(self, run_dir: Path) -> None:
@@ -230,6 +272,7 @@ class RunRecord:
             behaviour=top.get("behaviour", "dict | None", optional=True),
             provenance=top.get("provenance", "dict"),
             execution=top.get("execution", "dict | None", optional=True),
+            manifests=_manifests(top),
         )
 
 
@@ -286,6 +329,14 @@ class _Record:
             expected = _NAMES[base] + (" or null" if nullable else "")
             raise BenchmarkError(f"{self.where}: key {name!r}: {value!r} is not {expected}")
         return value
+
+
+def _manifests(record: _Record) -> dict[str, str] | None:
+    manifests = record.get("manifests", "dict | None", optional=True)
+    for kind, sha in (manifests or {}).items():
+        if not isinstance(sha, str) or len(sha) != 64:
+            raise BenchmarkError(f"{record.where}: key 'manifests.{kind}': {sha!r} is not a sha256")
+    return manifests
 
 
 def _protocol(record: _Record) -> envs.Protocol:

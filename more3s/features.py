@@ -13,7 +13,8 @@ instead of disk (`benchmark.plan` prices both).
 
 The folder also keeps the encoder's weights (evaluation encodes live frames with exactly this
 encoder), the per-step text index and a card with sizes, throughput, the weights' record and the
-sha256 of every stored array, verified (with the array's shape) before training trusts it.
+sha256 of every stored array; the folder's manifest (benchmark.manifest), written last, lists every
+file and is verified before training or evaluation reads any (and each array's shape before use).
 MuJoCo states are drawn under the spec's render protocol, part of the cache's key and card:
 evaluation draws live states under the protocol of the card.
 
@@ -35,7 +36,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from benchmark import datasets, envs, io, paths
+from benchmark import datasets, envs, io, manifest, paths
 from benchmark.device import torch_device
 from benchmark.errors import BenchmarkError
 from more3s import prompts
@@ -50,6 +51,8 @@ STORAGES = ("cache", "live")
 PARAPHRASES = 3  # phrasings per action in the `paraphrases` prompt set
 MODALITIES = ("image+text", "image", "text")
 BATCH = 128  # pairs per encoder call
+# the files of a features folder that every reader reads (features.npy too, with storage: cache)
+READS = (CARD, "text_index.npy", "texts.json", "encoder.json", "encoder.pt")
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,8 @@ def build_frames(spec: FramesSpec) -> dict[str, Any]:
         "wall_s": round(wall, 2),
         "sha256": {"frames.npy": datasets.sha256(folder / "frames.npy")},
     }
-    io.write_json(folder / FRAMES_CARD, card)  # last: its presence means the store is whole
+    io.write_json(folder / FRAMES_CARD, card)
+    manifest.write(folder)  # last: its presence means the store is whole
     return card
 
 
@@ -234,7 +238,8 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
         **stored,
         "wall_s": round(time.time() - started, 2),
     }
-    io.write_json(folder / CARD, card)  # last: its presence means the folder is whole
+    io.write_json(folder / CARD, card)
+    manifest.write(folder)  # last: its presence means the folder is whole
     log.info("features %s (%s): %d pairs, %s", spec.id, spec.storage, n, stored.get("encode_pairs_per_s", "live"))
     return card
 
@@ -280,6 +285,7 @@ class Features:
         card_path = folder / CARD
         if not card_path.exists():
             raise BenchmarkError(f"{card_path}: features missing (was the features stage run?)")
+        manifest.verify(folder, reads=READS)
         self.card = card = io.read_json(card_path)
         if card["dataset_sha256"] != data.sha256:
             raise BenchmarkError(
@@ -288,14 +294,16 @@ class Features:
             )
         self.spec = FeaturesSpec.from_dict(card["spec"])
         self.shape = tuple(card["shape"])
-        self.text_index = np.load(folder / "text_index.npy", allow_pickle=False)
+        self.text_index = _read_npy(folder / "text_index.npy")
         self.texts: list[str] = io.read_json(folder / "texts.json")
+        if not isinstance(self.texts, list) or not all(isinstance(text, str) for text in self.texts):
+            raise BenchmarkError(f"{folder / 'texts.json'}: not a list of strings")
         if len(self.text_index) != self.shape[0]:
             raise BenchmarkError(
                 f"{folder / 'text_index.npy'}: {len(self.text_index)} rows, the card says {self.shape[0]}"
             )
         if self.spec.storage == "cache":
-            self.encoded = _verified_array(folder / "features.npy", card, self.shape, np.float16)
+            self.encoded = _verified_array(folder / "features.npy", self.shape, np.float16)
             return
         # live: the encoder on the training device, the texts tokenised once, the frames at hand
         self.encoder = FrozenEncoder.load(folder)
@@ -315,12 +323,11 @@ class Features:
                 raise BenchmarkError(
                     f"{frames_card_path}: missing (live MuJoCo features read it: run the frames stage)"
                 )
+            manifest.verify(frames.folder, reads=[FRAMES_CARD, "frames.npy"])
             frames_card = io.read_json(frames_card_path)
             if frames_card["dataset_sha256"] != data.sha256:
                 raise BenchmarkError(f"{frames_card_path}: made from another dataset: rerun the frames stage")
-            self.frames = _verified_array(
-                frames.folder / "frames.npy", frames_card, tuple(frames_card["shape"]), np.uint8
-            )
+            self.frames = _verified_array(frames.folder / "frames.npy", tuple(frames_card["shape"]), np.uint8)
             self.to_frames = lambda rows: np.asarray(rows)
 
     def rows(self, index: np.ndarray) -> np.ndarray:
@@ -338,12 +345,19 @@ class Features:
         return encoded.numpy().astype(np.float16)[inverse]
 
 
-def _verified_array(path: Path, card: dict[str, Any], shape: tuple[int, ...], dtype: type) -> np.ndarray:
-    """The memory-mapped array at `path`, once its sha256, shape and dtype match its card."""
+def _read_npy(path: Path, mmap_mode: Any = None) -> np.ndarray:
+    try:
+        return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise BenchmarkError(f"{path}: not a readable .npy array ({error})") from error
+
+
+def _verified_array(path: Path, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """The memory-mapped array at `path` (its folder's manifest verified), once its shape and dtype
+    match its card."""
     if not path.exists():
         raise BenchmarkError(f"{path}: missing (its card is there: rerun the stage that made it)")
-    datasets.verify_sha256(path, card["sha256"].get(path.name))
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    array = _read_npy(path, mmap_mode="r")
     if array.shape != shape or array.dtype != dtype:
         raise BenchmarkError(f"{path}: {array.dtype}{list(array.shape)}, the card says {np.dtype(dtype)}{list(shape)}")
     return array

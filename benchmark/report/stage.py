@@ -85,10 +85,11 @@ def load_runs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             if not (folder / name).exists():
                 raise BenchmarkError(f"{folder / name}: missing; every run in {paths.SCORES} needs it")
         key = row._asdict()
-        evaluations = pd.read_csv(folder / paths.EVALUATIONS, usecols=["train_step", "return"])
+        record = RunRecord.read(folder)
+        evaluations = scores.read_evaluations(folder / paths.EVALUATIONS, record.spec)[["train_step", "return"]]
         normalize = scores.normalizer(row.suite, row.env)
         episodes.append(evaluations.assign(**key, norm=normalize(evaluations["return"])))
-        facts.append(key | _run_facts(RunRecord.read(folder)))
+        facts.append(key | _run_facts(record))
     return pd.concat(episodes, ignore_index=True), pd.DataFrame(facts).astype({"transitions": "Int64"})
 
 

@@ -33,7 +33,7 @@ def test_a_changed_byte_fails_naming_the_file_and_both_hashes(tmp_path: Path) ->
     with pytest.raises(BenchmarkError) as raised:
         datasets.load(tmp_path)
     message = str(raised.value)
-    assert str(path) in message and "does not match the card's" in message and "\n" not in message
+    assert str(path) in message and "does not match the manifest's" in message and "\n" not in message
 
 
 @pytest.mark.parametrize(
