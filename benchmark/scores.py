@@ -71,6 +71,7 @@ METRICS_SCHEMA = {
         **{column: {"type": "number", "minimum": 0} for column in ("train_wall_s", "eval_wall_s", "wall_s")},
     },
 }
+NUMERIC_COLUMNS = tuple(column for column, kind in METRICS_SCHEMA["properties"].items() if kind is not _TEXT)
 # eval.csv's and train_log.csv's columns read here, numeric (the train log's losses are not read)
 EVALUATION_COLUMNS = ("train_step", "episode", "return", "length", "eval_wall_s")
 TRAIN_LOG_COLUMNS = ("train_step", "wall_s")

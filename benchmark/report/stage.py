@@ -41,6 +41,7 @@ def load_scores(path: Path = paths.SCORES) -> pd.DataFrame:
         raise BenchmarkError(f"{path}: missing column {missing[0]!r}")
     if frame.empty:
         raise BenchmarkError(f"{path}: no runs to report")
+    scores.read_numbers(path, scores.NUMERIC_COLUMNS)  # each a finite number (one line naming column and row)
     return frame
 
 

@@ -10,6 +10,7 @@ Inputs: presets (`check-config`), the command line itself, datasets (`train`, an
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -30,6 +32,7 @@ from conftest import REPO, copy_project, snakemake, write_random_dataset
 
 from benchmark import algorithms, config, datasets, io, manifest, paths, training
 from benchmark.errors import BenchmarkError
+from benchmark.scores import COLUMNS
 from benchmark.specs import RunSpec
 from more3s import features
 
@@ -793,6 +796,25 @@ def metrics(text: str) -> Callable[[Path], list[str]]:
     return make
 
 
+def scores_csv(**fields: Any) -> Callable[[Path], list[str]]:
+    """A one-run scores.csv (the trained run's) with `fields` set, then the report stage."""
+
+    def make(folder: Path) -> list[str]:
+        row = {column: 1 for column in COLUMNS} | dataclasses.asdict(HOPPER_BC) | fields
+        io.write_csv(folder / "results" / "scores.csv", pd.DataFrame([row]))
+        settings = {"focus": "bc", "bootstrap_reps": 100, "profile_bootstrap_reps": 100, "seed": 0}
+        return ["report", "--settings", json.dumps(settings)]
+
+    return make
+
+
+REPORT_CASES = [
+    Case(
+        "scores-nan",
+        scores_csv(raw_final=float("nan")),
+        "results/scores.csv: column 'raw_final': row 1 is nan, not a finite number",
+    ),
+]
 AGGREGATE_CASES = [
     Case("empty-object", metrics("{}"), "metrics.json: the record: 'suite' is a required property"),
     Case("list", metrics("[]"), "metrics.json: the record: [] is not of type 'object'"),
@@ -947,6 +969,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(case: Case, tmp_path: 
         *(pytest.param(case, id=f"checkpoint-{case.id}") for case in CHECKPOINT_CASES),
         *(pytest.param(case, id=f"score-{case.id}") for case in SCORE_CASES),
         *(pytest.param(case, id=f"aggregate-{case.id}") for case in AGGREGATE_CASES),
+        *(pytest.param(case, id=f"report-{case.id}") for case in REPORT_CASES),
     ],
 )
 def test_bad_checkpoint_or_result_is_one_line_exit_2_and_changes_nothing(
