@@ -247,7 +247,7 @@ def seal(folder: Path, dataset: OfflineDataset, normalize: Callable[[float], flo
     card = {**dataset.card, **describe(dataset, normalize), "sha256": hashes}
     card["dataset_sha256"] = dataset_sha256(card)
     io.write_json(folder / paths.DATASET_CARD, card)
-    manifest.write(folder)
+    manifest.write(folder, known=hashes)
     dataset.card = card
     return dataset
 

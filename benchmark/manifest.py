@@ -53,15 +53,18 @@ def verify_sha256(path: Path, expected: str | None, what: str = "card") -> None:
         )
 
 
-def write(folder: Path) -> str:
-    """List every file under `folder` (temp files aside) in its manifest; the manifest's own sha256."""
+def write(folder: Path, known: dict[str, str] | None = None) -> str:
+    """List every file under `folder` (temp files aside) in its manifest; the manifest's own sha256.
+    `known`: hashes the writer has just computed (a card's), not read again (datasets are large)."""
     folder = Path(folder)
+    known = known or {}
     names = sorted(
         str(path.relative_to(folder))
         for path in folder.rglob("*")
         if path.is_file() and path.name != MANIFEST and not path.name.endswith(".tmp")
     )
-    io.write_json(folder / MANIFEST, {"files": {name: sha256(folder / name) for name in names}})
+    files = {name: known.get(name) or sha256(folder / name) for name in names}
+    io.write_json(folder / MANIFEST, {"files": files})
     return sha256(folder / MANIFEST)
 
 
