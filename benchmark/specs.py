@@ -47,6 +47,14 @@ def check_names(where: str, **names: Any) -> None:
             )
 
 
+def _check_behaviour_dir(where: str, key: str, suite: str, env: str, behaviour: BehaviourRef) -> None:
+    """A behaviour's folder is the one its id names (paths.behaviour_dir), never another."""
+    check_names(where, **{key.replace("dir", "id"): behaviour.id})
+    expected = paths.behaviour_dir(suite, env, behaviour.id)
+    if Path(behaviour.dir) != expected:
+        raise BenchmarkError(f"{where}: key {key!r}: {behaviour.dir!r} is not the behaviour's folder {str(expected)!r}")
+
+
 @dataclass(frozen=True)
 class RunKey:
     suite: str
@@ -127,6 +135,8 @@ class DatasetSpec:
         )
         prefix = f"{record.path}." if record.path else ""
         check_names(record.where, **{f"{prefix}{k}": getattr(spec, k) for k in ("suite", "env", "name")})
+        if spec.behaviour is not None:
+            _check_behaviour_dir(record.where, f"{prefix}behaviour.dir", spec.suite, spec.env, spec.behaviour)
         return spec
 
 
@@ -147,10 +157,8 @@ class BehaviourSpec:
     def from_dict(cls, record: Any, where: str) -> BehaviourSpec:
         """The spec `record` holds; `where` (a command-line argument) prefixes every error."""
         spec = cls(**_Record(record, where).fields(cls))
-        check_names(where, suite=spec.suite, env=spec.env, id=spec.id)
-        if Path(spec.dir) != paths.behaviour_dir(spec.suite, spec.env, spec.id):
-            expected = paths.behaviour_dir(spec.suite, spec.env, spec.id)
-            raise BenchmarkError(f"{where}: key 'dir': {spec.dir!r} is not the behaviour's folder {str(expected)!r}")
+        check_names(where, suite=spec.suite, env=spec.env)
+        _check_behaviour_dir(where, "dir", spec.suite, spec.env, BehaviourRef(spec.id, spec.dir))
         return spec
 
 

@@ -241,6 +241,15 @@ PRESET_CASES = [
 
 # --- the command line itself --------------------------------------------------------------------
 
+BEHAVIOUR_SPEC = {
+    "suite": "mujoco",
+    "env": "hopper",
+    "seed": 0,
+    "sac": {"steps": 20, "medium_step": 10, "update_interval": 1},
+    "torch_threads": 1,
+    "id": "sac-20-m10-u1-seed0",
+    "dir": "resources/behaviours/mujoco/hopper/sac-20-m10-u1-seed0",
+}
 CLI_CASES = [
     Case("no-stage", lambda folder: [], "python -m benchmark: the following arguments are required: stage"),
     Case("unknown-stage", lambda folder: ["trian"], "argument stage: invalid choice: 'trian'"),
@@ -285,6 +294,12 @@ CLI_CASES = [
         "run-spec-dataset-escapes",
         lambda folder: ["train", "--spec", run_spec(HOPPER_BC).replace('"mixed"', '"../mixed"')],
         "argument --spec: key 'key.dataset': '../mixed' is not a valid name",
+    ),
+    Case(
+        "behaviour-spec-folder-elsewhere",
+        lambda folder: ["behaviour", "--spec", json.dumps(BEHAVIOUR_SPEC | {"dir": "/tmp/elsewhere"})],
+        "argument --spec: key 'dir': '/tmp/elsewhere' is not the behaviour's folder "
+        "'resources/behaviours/mujoco/hopper/sac-20-m10-u1-seed0'",
     ),
     Case("features-spec-empty", lambda folder: ["features", "--spec", "{}"], "argument --spec: key 'suite': None"),
     Case(
