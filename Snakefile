@@ -8,10 +8,17 @@ if not config:
 
 
 # A bad preset stops here, before the workdir is made or any job is planned, with one line naming
-# the file (and line) or config key: the preset files read strictly, then the merged config.
-from benchmark import config as presets
+# the file (and line) or config key and exit status 2: the preset files read strictly, then the
+# merged config, then the capacity plan's limits. The process settings first: importing the
+# algorithms imports legacy Gym, whose notice would otherwise come before that line.
+from benchmark import runtime
 
-presets.check_workflow_config(config, workflow.configfiles)
+runtime.configure()
+
+from benchmark import config as presets
+from benchmark import plan as capacity
+
+presets.check_workflow_config(config, workflow.configfiles, capacity.check)
 
 
 # Outputs (results/, resources/) are relative to the preset's workdir: the smoke preset writes

@@ -15,7 +15,7 @@ import math
 import re
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from benchmark import runtime
 
@@ -40,7 +40,7 @@ from benchmark import (  # noqa: E402
 from benchmark.errors import BenchmarkError  # noqa: E402
 from benchmark.report import compare, reproduction  # noqa: E402
 from benchmark.report.statistics import Settings  # noqa: E402
-from benchmark.specs import BehaviourSpec, DatasetSpec, RunSpec  # noqa: E402
+from benchmark.specs import BehaviourSpec, DatasetSpec, RunSpec, check_names, name_pattern  # noqa: E402
 from more3s import features  # noqa: E402
 
 
@@ -54,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
 def _run_id(text: str) -> str:
     """--run: a run id as paths.RUN spells it (names as the preset schema allows), so that it can
     only name a folder under results/runs/."""
-    name = config.name_pattern().strip("^$")
+    name = name_pattern().strip("^$")
     pattern = paths.RUN.format(suite="(atari|mujoco)", env=name, dataset=name, algorithm=name, seed=r"\d+")
     if not re.fullmatch(pattern, text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a run id <suite>/<env>/<dataset>/<algorithm>/seed<k>")
@@ -84,6 +84,17 @@ def _check_json_arguments(parser: argparse.ArgumentParser, args: argparse.Namesp
             parser.error(f"argument --{name}: not JSON ({error})")
         if not isinstance(value, dict):
             parser.error(f"argument --{name}: a JSON object is expected, not {type(value).__name__}")
+
+
+def _cache_spec(kind: type, text: str, names: tuple[str, ...]) -> Any:
+    """A features or frames --spec (more3s.features), its names checked as a preset's are."""
+    record = json.loads(text)
+    check_names("argument --spec", **{name: record.get(name) for name in names})
+    try:
+        return kind.from_dict(record)
+    except (KeyError, TypeError, ValueError) as error:
+        missing = f"key {error}: missing" if isinstance(error, KeyError) else str(error).splitlines()[0]
+        raise BenchmarkError(f"argument --spec: not a {kind.__name__} ({missing})") from error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,11 +184,11 @@ def main(argv: list[str] | None = None) -> int:
             behaviour.train_sac(behaviour_spec.env, behaviour_spec.seed, folder=folder, **behaviour_spec.sac)
         elif args.stage == "features":
             training.seed_everything(0, args.threads)
-            encode_spec = features.FeaturesSpec.from_dict(json.loads(args.spec))
+            encode_spec = _cache_spec(features.FeaturesSpec, args.spec, ("suite", "env", "dataset"))
             io.remove_stale_temps(encode_spec.folder)
             features.build(encode_spec)
         elif args.stage == "frames":
-            frames_spec = features.FramesSpec.from_dict(json.loads(args.spec))
+            frames_spec = _cache_spec(features.FramesSpec, args.spec, ("env", "dataset"))
             io.remove_stale_temps(frames_spec.folder)
             features.build_frames(frames_spec)
         elif args.stage == "train":
@@ -215,12 +226,13 @@ def main(argv: list[str] | None = None) -> int:
             io.remove_stale_temps(paths.RESULTS)
             io.write_text(paths.RESULTS / "README.md", text)
         elif args.stage == "check-config":
-            config.load(args.preset)
+            plan.check(config.load(args.preset))
             print(f"{args.preset}: valid")
         elif args.stage == "plan":
             if (args.preset is None) == (args.config is None):
                 raise BenchmarkError("plan: give a preset file or --config, one of them")
             preset = config.load(args.preset) if args.preset else config.validate(json.loads(args.config))
+            plan.check(preset)
             text = plan.make(preset).markdown()
             if args.out:
                 io.write_text(args.out, text)

@@ -13,12 +13,12 @@ import pandas as pd
 
 from benchmark import io, paths
 from benchmark.errors import BenchmarkError
-from benchmark.scores import COLUMNS, RUN_KEY
+from benchmark.scores import COLUMNS, RUN_KEY, read_metrics
 
 
 def collect(metrics_files: Iterable[Path], out: Path = paths.SCORES) -> pd.DataFrame:
     files = list(metrics_files)
-    rows = [io.read_json(path) for path in files]
+    rows = [read_metrics(path) for path in files]  # every one, before anything is written
     frame = pd.DataFrame(rows, columns=COLUMNS)
     duplicated = frame.duplicated(RUN_KEY)
     if duplicated.any():

@@ -167,7 +167,10 @@ def get(name: str) -> type:
 def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """Published defaults for (algorithm, suite) with a preset's overrides applied, as a dict."""
     cls = get(name)
-    defaults = cls.default_hyperparameters(suite)
+    try:
+        defaults = cls.default_hyperparameters(suite)
+    except KeyError:
+        raise BenchmarkError(f"config key 'algorithms.{name}': {name} has no settings for suite {suite!r}") from None
     allowed = {f.name for f in dataclasses.fields(defaults)}
     unknown = sorted(set(overrides) - allowed)
     if unknown:

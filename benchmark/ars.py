@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 
 from benchmark import io, paths, scores
-from benchmark.datasets import sha256, verify_sha256
 from benchmark.envs import make_env, protocol_for
 from benchmark.errors import BenchmarkError
+from benchmark.manifest import sha256, verify_sha256
 
 # What a policy folder holds (shipped under benchmark/data/policies/<suite>/<env>/, or written by
 # the `policy` rule under resources/policies/<suite>/<env>/).

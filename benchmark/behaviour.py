@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from benchmark import datasets, io, paths, scores
+from benchmark import datasets, io, manifest, paths, scores
 from benchmark.envs import make_env, protocol_for
 
 # d3rlpy is imported inside the functions that use it: its import takes ~2 s, which every command
@@ -80,6 +80,7 @@ BEHAVIOUR_FILES = (
     EXPERT_POLICY,
     *(f"{REPLAY}/{field}.npy" for field in datasets.FIELDS),
     f"{REPLAY}/{paths.DATASET_CARD}",
+    f"{REPLAY}/{paths.MANIFEST}",
 )
 
 
@@ -328,7 +329,7 @@ def sac_policy(folder: Path, name: str, seed: int) -> Callable[[np.ndarray], np.
     """A saved policy of `train_sac` (its hash checked first) as observation -> sampled action."""
     card = io.read_json(folder / BEHAVIOUR_CARD)
     path = folder / name
-    datasets.verify_sha256(path, card["sha256"][name])
+    manifest.verify_sha256(path, card["sha256"][name])
     sac = _sac(seed)
     env = make_env("mujoco", card["env"], protocol_for("mujoco"))
     sac.build_with_env(env)

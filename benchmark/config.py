@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import math
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,18 @@ from benchmark.ars import RECIPES
 from benchmark.dataset_stage import SOURCES
 from benchmark.errors import BenchmarkError
 from benchmark.generators import GENERATORS
-from benchmark.specs import BehaviourRef, BehaviourSpec, Budget, DatasetSpec, Evaluation, RunKey, RunSpec
+from benchmark.specs import (
+    SCHEMA_PATH,
+    BehaviourRef,
+    BehaviourSpec,
+    Budget,
+    DatasetSpec,
+    Evaluation,
+    RunKey,
+    RunSpec,
+)
 
-# Inside the package (package data), so an installed package finds it; the workflow validates with it too.
-SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "config.schema.yaml"
+MAX_CHECKPOINTS = 1000  # a run's checkpoints (the paper preset keeps 51): each is stored and evaluated
 YTE_KEY = "__use_yte__"  # Snakemake evaluates a preset holding it as a YTE template: code
 
 # The schema's `integer` without JSON Schema's leniency (1.0 is an integer there): seeds, budgets
@@ -47,11 +55,6 @@ def load_schema() -> dict[str, Any]:
     dataset["source"]["enum"] = sorted(SOURCES)  # sorted: the order of registration is the order of imports
     dataset["generator"]["enum"] = list(GENERATORS)
     return schema
-
-
-def name_pattern() -> str:
-    """What env, dataset and algorithm names match (the schema's `name`): they become folder names."""
-    return load_schema()["$defs"]["name"]["pattern"]
 
 
 def _key(path: Iterable) -> str:
@@ -120,6 +123,14 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         for suite, hyper in (overrides or {}).items():
             algorithms.hyperparameters(name, suite, hyper)  # raises on unknown hyperparameters
             _validate_hyperparameters(name, suite, hyper)
+        for suite, suite_config in config["suites"].items():  # every suite it runs in has its settings
+            if any(name in dataset.get("algorithms", [name]) for dataset in suite_config["datasets"].values()):
+                algorithms.hyperparameters(name, suite, (overrides or {}).get(suite, {}))
+    focus = config.get("report", {}).get("focus")
+    if focus is not None and focus not in config["algorithms"]:
+        raise BenchmarkError(
+            f"config key 'report.focus': {focus!r} is not in the preset's algorithms: {', '.join(config['algorithms'])}"
+        )
     return config
 
 
@@ -219,6 +230,12 @@ def _validate_checkpoints(suite: str, suite_config: dict[str, Any]) -> None:
         for name, override in training.get("per_algorithm", {}).items()
     ]
     for budget_key, budget in budgets:
+        checkpoints = -(-budget["steps"] // budget["eval_every"])
+        if checkpoints > MAX_CHECKPOINTS:
+            raise BenchmarkError(
+                f"config key '{budget_key}.eval_every': {budget['eval_every']} keeps {checkpoints} checkpoints of "
+                f"{budget['steps']} steps, over the limit of {MAX_CHECKPOINTS} a run (each is stored and evaluated)"
+            )
         if budget["eval_every"] > budget["steps"]:
             raise BenchmarkError(
                 f"config key '{budget_key}.eval_every': {budget['eval_every']} must be a positive integer "
@@ -294,16 +311,22 @@ def load(path: Path | str) -> dict[str, Any]:
     return validate(config)
 
 
-def check_workflow_config(config: dict[str, Any], files: Iterable[Path | str]) -> None:
+def check_workflow_config(
+    config: dict[str, Any], files: Iterable[Path | str], *checks: Callable[[dict[str, Any]], None]
+) -> None:
     """Snakemake's check, before the workdir is made or any job planned: the preset files read
     strictly (Snakemake's own reading keeps duplicate keys' last value and runs YTE templates,
-    before the Snakefile can stop it), then the merged config validated. Exits with one line."""
+    before the Snakefile can stop it), then the merged config validated, then `checks` (the
+    capacity plan's limits). Exits with one line and status 2, as `python -m benchmark` does."""
     try:
         for path in files:
             read(path)
         validate(config)
+        for check in checks:
+            check(config)
     except BenchmarkError as error:
-        sys.exit(f"error: {error}")
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _from_ars_policies(dataset: dict[str, Any]) -> bool:

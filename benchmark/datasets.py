@@ -12,10 +12,11 @@ load, no pickle) and a `dataset.json` card:
 Atari frames are stored once and stacked at sample time (d3rlpy's frame-stack pickers), not
 stored as four stacked copies.
 
-Every load checks the files' hashes and their contents (finite numbers, dtypes, actions within
-range); a run's load also checks that the card is the run's dataset and that observations and
-actions fit the env's spaces. Contents are checked chunk by chunk on the memory map, so a large
-dataset is never copied into memory whole.
+Every load checks the folder's manifest (benchmark.manifest: every file's sha256, the card's
+too) and the files' contents (finite numbers, dtypes, actions within range); a run's load also
+checks that the card is the run's dataset and that observations and actions fit the env's spaces.
+Contents are checked chunk by chunk on the memory map, so a large dataset is never copied into
+memory whole.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from benchmark import io, paths
+from benchmark import io, manifest, paths
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
+from benchmark.manifest import sha256
 
 FIELDS = ("observations", "actions", "rewards", "terminals", "timeouts")
 # On a generated dataset's card: the indices of the episodes its transition budget cut short (the
@@ -38,23 +40,6 @@ FIELDS = ("observations", "actions", "rewards", "terminals", "timeouts")
 BUDGET_CUT = "budget_cut_episode_indices"
 ACTION_TOLERANCE = 1e-3  # continuous actions may pass the action box by this much (float rounding of imported data)
 _CHUNK_BYTES = 1 << 26  # content checks read 64 MiB of a memory-mapped array at a time
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_sha256(path: Path, expected: str | None, what: str = "card") -> None:
-    """Raise (one line naming the file) unless `path` still has the hash its `what` recorded."""
-    actual = sha256(path)
-    if actual != expected:
-        raise BenchmarkError(
-            f"{path}: sha256 {actual} does not match the {what}'s {expected}; the file changed after it was made"
-        )
 
 
 def dataset_sha256(card: dict[str, Any]) -> str:
@@ -117,12 +102,14 @@ class OfflineDataset:
 
 
 def load(folder: Path, verify: bool = True, env: EnvSpec | None = None, name: str | None = None) -> OfflineDataset:
-    """Memory-map a stored dataset; with `verify`, every file must match its card's sha256. With
-    the run's `env` and dataset `name`: the card must be that dataset of that env, and its
-    observations and actions must fit the env's spaces."""
+    """Memory-map a stored dataset; with `verify`, first every file of the folder must match its
+    manifest. With the run's `env` and dataset `name`: the card must be that dataset of that env,
+    and its observations and actions must fit the env's spaces."""
     card_path = folder / paths.DATASET_CARD
     if not card_path.exists():
         raise BenchmarkError(f"{card_path}: dataset card missing (was the dataset stage run?)")
+    if verify:
+        manifest.verify(folder, reads=[paths.DATASET_CARD, *(f"{field}.npy" for field in FIELDS)])
     card = io.read_json(card_path)
     if not isinstance(card, dict) or not isinstance(card.get("sha256"), dict):
         raise BenchmarkError(f"{card_path}: not a dataset card (no 'sha256' of the files)")
@@ -136,8 +123,6 @@ def load(folder: Path, verify: bool = True, env: EnvSpec | None = None, name: st
         path = folder / f"{field}.npy"
         if not path.exists():
             raise BenchmarkError(f"{path}: dataset file missing")
-        if verify:
-            verify_sha256(path, card["sha256"].get(path.name))
         try:
             arrays[field] = np.load(path, mmap_mode="r", allow_pickle=False)
         except ValueError as error:
@@ -244,7 +229,9 @@ def validate(dataset: OfflineDataset, where: Path | str) -> None:
         raise BenchmarkError(
             f"{where}/actions.npy: shape {actions.shape} {actions.dtype}; expected (N,) integers or (N, dims) floats"
         )
-    if n == 0 or not (dataset.terminals[-1] > 0 or dataset.timeouts[-1] > 0):
+    if n == 0:
+        raise BenchmarkError(f"{where}/rewards.npy: no transitions (the dataset is empty)")
+    if not (dataset.terminals[-1] > 0 or dataset.timeouts[-1] > 0):
         raise BenchmarkError(f"{where}/terminals.npy: the last episode has no end flag (terminal or timeout)")
 
 
@@ -265,13 +252,15 @@ def write(
 
 
 def seal(folder: Path, dataset: OfflineDataset, normalize: Callable[[float], float] | None = None) -> OfflineDataset:
-    """Check the dataset whose files are in `folder`, then write its card (summary, hashes) last:
-    from then on the dataset exists. For writers that stream their own files (too big for RAM)."""
+    """Check the dataset whose files are in `folder`, then write its card (summary, hashes) and,
+    last, its manifest: from then on the dataset exists. For writers that stream their own files
+    (too big for RAM)."""
     validate(dataset, folder)
     hashes = {f"{field}.npy": sha256(folder / f"{field}.npy") for field in FIELDS}
     card = {**dataset.card, **describe(dataset, normalize), "sha256": hashes}
     card["dataset_sha256"] = dataset_sha256(card)
     io.write_json(folder / paths.DATASET_CARD, card)
+    manifest.write(folder, known=hashes)
     dataset.card = card
     return dataset
 

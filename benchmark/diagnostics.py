@@ -32,7 +32,7 @@ from benchmark.algorithms import BatchPolicy, ClosablePolicy
 from benchmark.errors import BenchmarkError
 from benchmark.evaluation import run_episodes
 from benchmark.specs import RunRecord
-from benchmark.training import load_checkpoint, seed_everything
+from benchmark.training import load_checkpoint, seed_everything, verified_checkpoints
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +43,22 @@ CLOSED_LOOP_BIN = 25  # time steps per point of the curve
 def diagnose(run: str) -> dict[str, Any]:
     """Measure the run's last checkpoint; write results/runs/<run>/diagnostics.json."""
     run_dir = paths.run_dir(run)
-    spec = RunRecord.read(run_dir).spec
+    record = RunRecord.read(run_dir)
+    spec = record.spec
+    last = verified_checkpoints(record)[-1]  # the checkpoint folder and its cache against their manifests
     seed_everything(spec.key.seed, spec.torch_threads)
-    last = io.read_json(paths.checkpoint_dir(run) / paths.CHECKPOINT_MANIFEST)["checkpoints"][-1]
     env_spec = spec.env_spec()
     algorithm = load_checkpoint(spec, Path(last["path"]), env_spec)
     held_out_spec = config.heldout_spec(spec.dataset)
     behaviour = generators.behaviour_policy(spec.dataset)
-    record: dict[str, Any] = {"run": run, "train_step": last["train_step"], "held_out": None, "closed_loop": None}
+    found: dict[str, Any] = {"run": run, "train_step": last["train_step"], "held_out": None, "closed_loop": None}
     if held_out_spec is not None:
         held_out = datasets.load(held_out_spec.folder, env=env_spec, name=held_out_spec.name)
         training_data = datasets.load(spec.dataset.folder, env=env_spec, name=spec.dataset.name)
         policy = algorithm.policy()
         predicted, probabilities = teacher_forced(policy, held_out, env_spec)
         _close(policy)
-        record["held_out"] = {
+        found["held_out"] = {
             "dataset": held_out_spec.name,
             "dataset_sha256": held_out.sha256,
             "transitions": len(held_out.rewards),
@@ -65,11 +66,11 @@ def diagnose(run: str) -> dict[str, Any]:
             "references": references(training_data, held_out, behaviour),
         }
         if hasattr(algorithm, "diagnostics"):
-            record[spec.key.algorithm] = algorithm.diagnostics(held_out)
+            found[spec.key.algorithm] = algorithm.diagnostics(held_out)
     if behaviour is not None:
-        record["closed_loop"] = closed_loop(algorithm.policy(), behaviour, spec)
-    io.write_json(run_dir / paths.DIAGNOSTICS, record)
-    return record
+        found["closed_loop"] = closed_loop(algorithm.policy(), behaviour, spec)
+    io.write_json(run_dir / paths.DIAGNOSTICS, found)
+    return found
 
 
 def _close(policy: BatchPolicy) -> None:

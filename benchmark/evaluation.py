@@ -22,7 +22,7 @@ from benchmark import envs, io, paths
 from benchmark.algorithms import BatchPolicy, ClosablePolicy
 from benchmark.errors import BenchmarkError
 from benchmark.specs import RunRecord
-from benchmark.training import load_checkpoint, seed_everything
+from benchmark.training import load_checkpoint, seed_everything, verified_checkpoints
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ def evaluate(run: str) -> None:
     """Evaluate every checkpoint of a run (`episodes` each, `final_episodes` the last one);
     write results/runs/<run>/eval.csv."""
     run_dir = paths.run_dir(run)
-    spec = RunRecord.read(run_dir).spec
+    record = RunRecord.read(run_dir)
+    spec = record.spec
     key, protocol = spec.key, spec.protocol
     current = envs.protocol_for(key.suite).name
     if protocol.name.split("[")[0] != current:  # its numbers would carry a name they were not measured under
@@ -87,8 +88,8 @@ def evaluate(run: str) -> None:
             f"{run_dir / paths.RUN_CONFIG}: protocol {protocol.name!r} is an older version of the one this "
             f"code measures ({current!r}, benchmark/envs.py); train the run again"
         )
+    checkpoints = verified_checkpoints(record)  # all of them, before the first is evaluated
     seed_everything(key.seed, spec.torch_threads)
-    checkpoints = io.read_json(paths.checkpoint_dir(run) / paths.CHECKPOINT_MANIFEST)["checkpoints"]
     env_spec = spec.env_spec()
     rows = []
     for checkpoint in checkpoints:

@@ -483,8 +483,9 @@ def _read_d4rl(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         with h5py.File(path, "r") as f:
             for name in FIELDS:
                 if name not in f or not isinstance(f[name], h5py.Dataset):
+                    what = "missing" if name not in f else f"a {type(f[name]).__name__}, not an array"
                     raise BenchmarkError(
-                        f"{path}: field {name!r} missing; a D4RL file has top-level datasets {', '.join(FIELDS)} "
+                        f"{path}: field {name!r} {what}; a D4RL file has top-level datasets {', '.join(FIELDS)} "
                         f"(found: {', '.join(sorted(f.keys())) or 'none'})"
                     )
                 raw[name] = f[name][()]

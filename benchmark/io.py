@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+import jsonschema
 import numpy as np
 import pandas as pd
 
@@ -32,9 +33,18 @@ def _temp_beside(path: Path) -> tuple[int, str]:
     """A new temp file in `path`'s folder (one filesystem, so the final rename is atomic)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+        # mkstemp makes it 0600; an artefact gets the mode any new file gets under the umask
+        os.fchmod(fd, 0o666 & ~_umask())
+        return fd, tmp
     except OSError as error:
         raise _not_written(path, error) from error
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: set back at once
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
@@ -116,6 +126,14 @@ def read_json(path: Path) -> Any:
             return json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise BenchmarkError(f"{path}: not valid JSON ({error})") from error
+
+
+def check_schema(where: Path | str, value: Any, schema: dict[str, Any]) -> None:
+    """Raise one line naming `where` and the field unless `value` (read from it) fits the JSON `schema`."""
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    if error is not None:
+        field = ".".join(map(str, error.absolute_path))
+        raise BenchmarkError(f"{where}: {f'key {field!r}' if field else 'the record'}: {error.message}")
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:

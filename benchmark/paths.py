@@ -26,7 +26,9 @@ METRICS = "metrics.json"  # its row of scores.csv (benchmark.scores)
 DIAGNOSTICS = "diagnostics.json"  # teacher-forced and closed-loop measurements (benchmark.diagnostics)
 # ... and in resources/checkpoints/<run>/: every checkpoint's step, path and sha256
 CHECKPOINT_MANIFEST = "checkpoints.json"
-# Cards: what a folder holds, written last (their presence means the folder is whole).
+# Every artefact folder's list of its files and their sha256, written last (its presence means the
+# folder is whole; benchmark.manifest). Cards say what a folder holds.
+MANIFEST = "manifest.json"
 DATASET_CARD = "dataset.json"
 BEHAVIOUR_CARD = "behaviour.json"
 POLICY_CARD = "policy.json"

@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any
 
 from benchmark import config, envs, generators, paths
+from benchmark.errors import BenchmarkError
 from benchmark.specs import DatasetSpec, RunKey, RunSpec
 
 # -- What was measured, once, on the reference machine ---------------------------------------------
@@ -126,6 +127,9 @@ class Gpu:
 # these small-batch models, to be replaced by the GPU check's measurement.
 GPU = Gpu("NVIDIA H100/H200 SXM, fp32 67 TFLOP/s", 67e12, 0.30)
 SAFETY = 2.0  # runtime and memory requested = estimate x SAFETY (SLURM kills a job at its limit)
+# What one job may be planned to take (with SAFETY); a preset that plans more is refused before
+# Snakemake plans it: a week (the longest SLURM partitions allow), a large node's memory, a scratch disk.
+LIMITS = {"hours": 168.0, "mem_gb": 1024.0, "disk_gb": 10_000.0}
 
 
 def nature_cnn(channels: int, size: int = 84) -> tuple[int, int, int]:
@@ -289,6 +293,7 @@ class Job:
     gpu_s: float = 0.0  # seconds on one GPU (GPU presets only)
     mem_mb: float = 0.0  # peak resident memory
     disk_bytes: float = 0.0  # written and kept
+    key: str = ""  # the preset key that sizes it (what a refusal names)
 
 
 @dataclass
@@ -373,20 +378,45 @@ def make(preset: dict[str, Any]) -> Plan:
         n = sizes["mujoco", frames.env, frames.dataset]
         size = frames.render.size
         cpu = n * MEASURED["frames/mujoco"].value * (size / 84) ** 2
+        key = f"suites.mujoco.datasets.{frames.dataset}.transitions"
         plan.jobs.append(
-            Job("frames", folder, cpu, mem_mb=MEASURED["memory/dataset"].value, disk_bytes=n * size**2 * 3)
+            Job("frames", folder, cpu, mem_mb=MEASURED["memory/dataset"].value, disk_bytes=n * size**2 * 3, key=key)
         )
     for folder, features in config.features_grid(preset).items():
-        plan.jobs.append(_features_job(folder, features, sizes[features.suite, features.env, features.dataset], gpu))
+        job = _features_job(folder, features, sizes[features.suite, features.env, features.dataset], gpu)
+        job.key = f"suites.{features.suite}.datasets.{features.dataset}.transitions"
+        plan.jobs.append(job)
     for key in config.grid(preset):
         run = config.run_spec(preset, key)
         env = env_of(key.suite, key.env)
         plan.jobs.extend(_run_jobs(key, run, env, sizes[key.suite, key.env, key.dataset], gpu))
     runs = len(config.grid(preset))
-    plan.jobs.append(Job("aggregate", "scores.csv", 5.0 + 0.01 * runs, mem_mb=500))
-    reps = preset["report"]["bootstrap_reps"]
-    plan.jobs.append(Job("report", "report", 60.0 + runs * reps * 2e-5, mem_mb=2000, disk_bytes=20e6))
+    plan.jobs.append(Job("aggregate", "scores.csv", 5.0 + 0.01 * runs, mem_mb=500, key="seeds"))
+    # a preset file not yet given the schema's defaults (check-config) has the default replications
+    default_reps = config.load_schema()["properties"]["report"]["properties"]["bootstrap_reps"]["default"]
+    reps = preset.get("report", {}).get("bootstrap_reps", default_reps)
+    plan.jobs.append(
+        Job("report", "report", 60.0 + runs * reps * 2e-5, mem_mb=2000, disk_bytes=20e6, key="report.bootstrap_reps")
+    )
     return plan
+
+
+def check(preset: dict[str, Any]) -> None:
+    """Refuse a validated preset one of whose jobs the plan puts over LIMITS: one line naming the
+    key that sizes the job and the plan's figure."""
+    for job in make(preset).jobs:
+        figures = {
+            "hours": (job.cpu_s + job.gpu_s) * SAFETY / 3600,
+            "mem_gb": job.mem_mb * SAFETY / 1024,
+            "disk_gb": job.disk_bytes / 1e9,
+        }
+        for name, figure in figures.items():
+            if figure > LIMITS[name]:
+                unit = {"hours": "hours", "mem_gb": "GB of memory", "disk_gb": "GB of disk"}[name]
+                raise BenchmarkError(
+                    f"config key '{job.key}': the plan's {job.stage} job {job.name} needs {figure:,.0f} {unit} "
+                    f"(with its x{SAFETY:g} headroom), over the limit of {LIMITS[name]:,.0f} a job (benchmark/plan.py)"
+                )
 
 
 def _dataset_job(spec: DatasetSpec, n: int, env: envs.EnvSpec) -> Job:
@@ -403,7 +433,8 @@ def _dataset_job(spec: DatasetSpec, n: int, env: envs.EnvSpec) -> Job:
     else:
         cpu = n * MEASURED["dataset/mujoco/ars"].value
     memory = MEASURED["memory/dataset"].value + 1.1 * stored / 1e6  # the output is built in memory
-    return Job("dataset", name, cpu, mem_mb=memory, disk_bytes=stored)
+    key = f"suites.{spec.suite}.datasets.{spec.name}.transitions"
+    return Job("dataset", name, cpu, mem_mb=memory, disk_bytes=stored, key=key)
 
 
 def _features_job(folder: str, features: Any, n: int, gpu: bool) -> Job:
@@ -446,6 +477,7 @@ def _run_jobs(key: RunKey, run: RunSpec, env: envs.EnvSpec, n: int, gpu: bool) -
     checkpoints = len(run.budget.checkpoints)
     per_checkpoint = 4 * params * (1 if family == "more3s" else 3)  # d3rlpy saves Adam's state too
     train = Job("train", key.id, 0.0 if gpu else train_cpu, train_gpu if gpu else 0.0, memory)
+    train.key = f"suites.{key.suite}.training.steps"
     train.disk_bytes = checkpoints * per_checkpoint + 2000 * checkpoints
     # evaluation: episodes x the step cap at each checkpoint, more at the last
     episodes = run.evaluation.episodes * (checkpoints - 1) + run.evaluation.final
@@ -471,12 +503,13 @@ def _run_jobs(key: RunKey, run: RunSpec, env: envs.EnvSpec, n: int, gpu: bool) -
     if family == "more3s":
         memory += 4 * encoder_parameters(hp) / 1e6
     evaluate = Job("evaluate", key.id, cpu_s, gpu_s, memory, disk_bytes=60 * episodes)
+    evaluate.key = f"suites.{key.suite}.evaluation.episodes"
     # diagnosis: the policy on every held-out step and on the closed-loop episodes, priced per step
     # as evaluation; MORE-3S encodes its swap windows three times more
     held_out = config.heldout_spec(run.dataset)
     closed_loop = config.CLOSED_LOOP_EPISODES * cap if generators.behaviour_role(run.dataset) else 0
     share = ((transitions(held_out) if held_out else 0) + closed_loop) / env_steps
-    diagnose = Job("diagnose", key.id, cpu_s * share, gpu_s * share, memory, disk_bytes=20_000)
+    diagnose = Job("diagnose", key.id, cpu_s * share, gpu_s * share, memory, disk_bytes=20_000, key=evaluate.key)
     if family == "more3s":  # each swap window's pairs encoded three times (more3s.swaps)
         pairs = 3 * config.SWAP_WINDOWS * hp["context_size"]
         encode = MEASURED["features/encode"]

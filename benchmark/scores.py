@@ -9,13 +9,17 @@ v1/v2 gym-mujoco datasets): 100 * (score - min) / (max - min).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from benchmark import io, paths
-from benchmark.specs import RunKey, RunRecord
+from benchmark.errors import BenchmarkError
+from benchmark.specs import RunKey, RunRecord, RunSpec
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,26 @@ COLUMNS = [
     "eval_wall_s",
     "wall_s",
 ]
+
+_TEXT = {"type": "string"}
+_NUMBER = {"type": "number"}
+_COUNT = {"type": "integer", "minimum": 0}
+# metrics.json: exactly the columns, each of its type (numbers finite: `read_metrics`)
+METRICS_SCHEMA = {
+    "type": "object",
+    "required": COLUMNS,
+    "additionalProperties": False,
+    "properties": {
+        **{column: _TEXT for column in COLUMNS},
+        **{column: _COUNT for column in ("seed", "train_steps", "final_step", "best_step", "episodes")},
+        **{column: _NUMBER for column in ("raw_final", "norm_final", "raw_best", "norm_best")},
+        **{column: {"type": "number", "minimum": 0} for column in ("train_wall_s", "eval_wall_s", "wall_s")},
+    },
+}
+NUMERIC_COLUMNS = tuple(column for column, kind in METRICS_SCHEMA["properties"].items() if kind is not _TEXT)
+# eval.csv's and train_log.csv's columns read here, numeric (the train log's losses are not read)
+EVALUATION_COLUMNS = ("train_step", "episode", "return", "length", "eval_wall_s")
+TRAIN_LOG_COLUMNS = ("train_step", "wall_s")
 
 ATARI_GAMER = "dt-paper-gamer"
 D4RL = "d4rl-ref"
@@ -90,8 +114,8 @@ def score_run(run: str) -> dict[str, Any]:
     over its own episodes: the last one may have more (`final_episodes`)."""
     run_dir = paths.run_dir(run)
     record = RunRecord.read(run_dir)
-    evaluations = pd.read_csv(run_dir / paths.EVALUATIONS)
-    train_log = pd.read_csv(run_dir / paths.TRAIN_LOG)
+    evaluations = read_evaluations(run_dir / paths.EVALUATIONS, record.spec)
+    train_log = read_numbers(run_dir / paths.TRAIN_LOG, TRAIN_LOG_COLUMNS)
     key = record.spec.key
     normalize = normalizer(key.suite, key.env)
     per_step = evaluations.groupby("train_step")["return"].mean().sort_index()
@@ -119,4 +143,60 @@ def score_run(run: str) -> dict[str, Any]:
     }
     metrics = {column: metrics[column] for column in COLUMNS}  # the contract's order
     io.write_json(run_dir / paths.METRICS, metrics)
+    return metrics
+
+
+def read_numbers(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A result CSV with at least one row and each of `columns` a column of finite numbers; one line
+    naming the file and the column (and row) otherwise."""
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise BenchmarkError(f"{path}: empty; no header, no rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise BenchmarkError(f"{path}: not a readable CSV ({str(error).strip().splitlines()[0]})") from error
+    for column in columns:
+        if column not in frame.columns:
+            raise BenchmarkError(f"{path}: column {column!r} missing")
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise BenchmarkError(
+                f"{path}: column {column!r}: row {bad[0] + 1} is {frame[column].iloc[bad[0]]}, not a finite number"
+            )
+        frame[column] = values
+    if frame.empty:
+        raise BenchmarkError(f"{path}: no rows (a header only)")
+    return frame
+
+
+def read_evaluations(path: Path, spec: RunSpec) -> pd.DataFrame:
+    """eval.csv: finite numbers, and at each of the run's checkpoints exactly the episodes its
+    protocol promises (`evaluation.final` at the last), numbered 0.. once each."""
+    frame = read_numbers(path, EVALUATION_COLUMNS)
+    steps = spec.budget.checkpoints
+    for step, rows in frame.groupby("train_step", sort=False):
+        if step not in steps:
+            raise BenchmarkError(f"{path}: column 'train_step': {step:g} is not one of the run's checkpoints {steps}")
+        episodes = spec.evaluation.final if step == steps[-1] else spec.evaluation.episodes
+        if sorted(rows["episode"]) != list(range(episodes)):
+            raise BenchmarkError(
+                f"{path}: train_step {step:g}: episodes {sorted(rows['episode'].astype(int))[:5]}..., "
+                f"the run's protocol promises episodes 0..{episodes - 1}"
+            )
+    missing = sorted(set(steps) - set(frame["train_step"]))
+    if missing:
+        raise BenchmarkError(f"{path}: column 'train_step': no evaluation at checkpoint {missing[0]}")
+    for column in ("train_step", "episode", "length"):
+        frame[column] = frame[column].astype(np.int64)
+    return frame
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    """A run's metrics.json (score_run's): every column, of its type, numbers finite."""
+    metrics = io.read_json(path)
+    io.check_schema(path, metrics, METRICS_SCHEMA)
+    for column, value in metrics.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BenchmarkError(f"{path}: key {column!r}: {value} is not a finite number")
     return metrics

@@ -12,12 +12,47 @@ through `RunRecord.read`.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from benchmark import envs, io, paths
 from benchmark.errors import BenchmarkError
+
+# Inside the package (package data), so an installed package finds it; the workflow validates with it too.
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "config.schema.yaml"
+
+
+@functools.cache
+def name_pattern() -> str:
+    """What env, dataset and algorithm names match (the schema's `name`): they become folder names."""
+    with open(SCHEMA_PATH) as f:
+        return yaml.safe_load(f)["$defs"]["name"]["pattern"]
+
+
+def check_names(where: str, **names: Any) -> None:
+    """`suite` one of the suites, every other name as a preset's names are (a spec's names become
+    folder names, so a spec never trusted to come from the workflow cannot leave the workdir)."""
+    for key, value in names.items():
+        suite = key.rsplit(".", 1)[-1] == "suite"
+        if suite and value not in envs.SUITES:
+            raise BenchmarkError(f"{where}: key {key!r}: {value!r} is not one of {', '.join(envs.SUITES)}")
+        if not suite and not (isinstance(value, str) and re.fullmatch(name_pattern(), value)):
+            raise BenchmarkError(
+                f"{where}: key {key!r}: {value!r} is not a valid name (lower-case letters, digits, '-' and '_')"
+            )
+
+
+def _check_behaviour_dir(where: str, key: str, suite: str, env: str, behaviour: BehaviourRef) -> None:
+    """A behaviour's folder is the one its id names (paths.behaviour_dir), never another."""
+    check_names(where, **{key.replace("dir", "id"): behaviour.id})
+    expected = paths.behaviour_dir(suite, env, behaviour.id)
+    if Path(behaviour.dir) != expected:
+        raise BenchmarkError(f"{where}: key {key!r}: {behaviour.dir!r} is not the behaviour's folder {str(expected)!r}")
 
 
 @dataclass(frozen=True)
@@ -95,9 +130,14 @@ class DatasetSpec:
     @classmethod
     def _read(cls, record: _Record) -> DatasetSpec:
         behaviour = record.get("behaviour", "dict | None")
-        return cls(
+        spec = cls(
             **record.fields(cls, behaviour=None if behaviour is None else BehaviourRef._read(record.at("behaviour")))
         )
+        prefix = f"{record.path}." if record.path else ""
+        check_names(record.where, **{f"{prefix}{k}": getattr(spec, k) for k in ("suite", "env", "name")})
+        if spec.behaviour is not None:
+            _check_behaviour_dir(record.where, f"{prefix}behaviour.dir", spec.suite, spec.env, spec.behaviour)
+        return spec
 
 
 @dataclass(frozen=True)
@@ -116,7 +156,10 @@ class BehaviourSpec:
     @classmethod
     def from_dict(cls, record: Any, where: str) -> BehaviourSpec:
         """The spec `record` holds; `where` (a command-line argument) prefixes every error."""
-        return cls(**_Record(record, where).fields(cls))
+        spec = cls(**_Record(record, where).fields(cls))
+        check_names(where, suite=spec.suite, env=spec.env)
+        _check_behaviour_dir(where, "dir", spec.suite, spec.env, BehaviourRef(spec.id, spec.dir))
+        return spec
 
 
 @dataclass(frozen=True)
@@ -164,6 +207,7 @@ class RunSpec:
         top = _Record(record, where)
         # f.type is the annotation's text ("str", "int"): the module's annotations are postponed
         key = RunKey(**top.at("key").fields(RunKey))
+        check_names(where, **{f"key.{k}": getattr(key, k) for k in ("suite", "env", "dataset", "algorithm")})
         if top.get("run", "str") != key.id:
             raise BenchmarkError(f"{where}: key 'run': {record['run']!r} is not the id of its key ({key.id!r})")
         return cls(
@@ -198,8 +242,13 @@ class RunRecord:
     # What the algorithm reads (state, pixels, pixels+text, text); None in runs made before it was
     # recorded, whose config.json keeps no such key.
     inputs: str | None = None
+    # The sha256 of each manifest of the folders the run read and wrote (benchmark.manifest), by
+    # kind: dataset, features, frames, checkpoints. None in runs made before manifests (and then
+    # not written back: old records stay byte for byte).
+    manifests: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        manifests = {} if self.manifests is None else {"manifests": self.manifests}
         return {
             **self.spec.to_dict(),
             **({} if self.inputs is None else {"inputs": self.inputs}),
@@ -209,6 +258,7 @@ class RunRecord:
             "behaviour": self.behaviour,
             "provenance": self.provenance,
             "execution": self.execution,
+            **manifests,
         }
 
     def write(self, run_dir: Path) -> None:
@@ -235,6 +285,7 @@ class RunRecord:
             provenance=top.get("provenance", "dict"),
             execution=top.get("execution", "dict | None", optional=True),
             inputs=top.get("inputs", "str", optional=True),
+            manifests=_manifests(top),
         )
 
 
@@ -291,6 +342,14 @@ class _Record:
             expected = _NAMES[base] + (" or null" if nullable else "")
             raise BenchmarkError(f"{self.where}: key {name!r}: {value!r} is not {expected}")
         return value
+
+
+def _manifests(record: _Record) -> dict[str, str] | None:
+    manifests = record.get("manifests", "dict | None", optional=True)
+    for kind, sha in (manifests or {}).items():
+        if not isinstance(sha, str) or len(sha) != 64:
+            raise BenchmarkError(f"{record.where}: key 'manifests.{kind}': {sha!r} is not a sha256")
+    return manifests
 
 
 def _protocol(record: _Record) -> envs.Protocol:

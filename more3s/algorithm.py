@@ -29,7 +29,7 @@ from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 from more3s import features as cache
 from more3s import prompts, swaps
-from more3s.encoder import EncoderSpec, FrozenEncoder
+from more3s.encoder import EncoderSpec, FrozenEncoder, load_weights
 from more3s.model import RTG_MODES, ModelConfig, More3S
 from more3s.render import StateRenderer
 
@@ -254,7 +254,7 @@ class More3SAlgorithm:
         algorithm.encoder_record = side["encoder_record"]
         card = io.read_json(algorithm.features_folder / cache.CARD)
         algorithm.model = algorithm._build(tuple(card["shape"]))
-        algorithm.model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+        load_weights(algorithm.model, path)
         algorithm.model.to(algorithm.device)
         return algorithm
 

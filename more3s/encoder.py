@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,16 @@ class FrozenEncoder:
 
         meta = io.read_json(folder / "encoder.json")
         model = LxmertModel(LxmertConfig.from_dict(meta["config"]))
-        model.load_state_dict(torch.load(folder / "encoder.pt", weights_only=True, map_location="cpu"))
+        load_weights(model, folder / "encoder.pt")
         model.eval().requires_grad_(False)
         return cls(EncoderSpec(**meta["spec"]), model, meta["record"])
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    """`model`'s weights from the state dict at `path` (weights_only: a crafted file runs no code);
+    one line naming the file when it is not this model's."""
+    try:
+        model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+    except (OSError, EOFError, RuntimeError, ValueError, KeyError, TypeError, pickle.UnpicklingError) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise BenchmarkError(f"{path}: not a loadable checkpoint of this model ({reason})") from error

@@ -14,8 +14,9 @@ instead of disk (`benchmark.plan` prices both).
 The folder also keeps the encoder's weights (evaluation encodes live frames with exactly this
 encoder), the per-step text index, each output dimension's mean and std over the dataset
 (`statistics.npy`: what a model that standardises its inputs divides by) and a card with sizes,
-throughput, the weights' record and the sha256 of every stored array, verified (with the array's
-shape) before training trusts it.
+throughput, the weights' record and the sha256 of every stored array; the folder's manifest
+(benchmark.manifest), written last, lists every file and is verified before training or
+evaluation reads any (and each array's shape before use).
 MuJoCo states are drawn under the spec's render protocol, part of the cache's key and card:
 evaluation draws live states under the protocol of the card.
 
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from benchmark import datasets, envs, io, paths
+from benchmark import datasets, envs, io, manifest, paths
 from benchmark.device import torch_device
 from benchmark.errors import BenchmarkError
 from more3s import prompts
@@ -57,6 +58,8 @@ STATISTICS_SAMPLE = 4096  # pairs encoded for the statistics of a live folder (a
 # Standardised outputs divide by the std, floored: LXMERT's outputs are layer-normalised (unit scale
 # per token), so a dimension varying by less than 1% of that is scaled up at most 100x, not by fp16 noise.
 STD_FLOOR = 1e-2
+# the files of a features folder that every reader reads (features.npy too, with storage: cache)
+READS = (CARD, "text_index.npy", "texts.json", "encoder.json", "encoder.pt", STATISTICS)
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,8 @@ def build_frames(spec: FramesSpec) -> dict[str, Any]:
         "wall_s": round(wall, 2),
         "sha256": {"frames.npy": datasets.sha256(folder / "frames.npy")},
     }
-    io.write_json(folder / FRAMES_CARD, card)  # last: its presence means the store is whole
+    io.write_json(folder / FRAMES_CARD, card)
+    manifest.write(folder)  # last: its presence means the store is whole
     return card
 
 
@@ -257,7 +261,8 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
         **stored,
         "wall_s": round(time.time() - started, 2),
     }
-    io.write_json(folder / CARD, card)  # last: its presence means the folder is whole
+    io.write_json(folder / CARD, card)
+    manifest.write(folder)  # last: its presence means the folder is whole
     log.info("features %s (%s): %d pairs, %s", spec.id, spec.storage, n, stored.get("encode_pairs_per_s", "live"))
     return card
 
@@ -338,6 +343,7 @@ class Features:
         card_path = folder / CARD
         if not card_path.exists():
             raise BenchmarkError(f"{card_path}: features missing (was the features stage run?)")
+        manifest.verify(folder, reads=READS)
         self.folder = folder
         self.card = card = io.read_json(card_path)
         if card["dataset_sha256"] != data.sha256:
@@ -347,14 +353,16 @@ class Features:
             )
         self.spec = FeaturesSpec.from_dict(card["spec"])
         self.shape = tuple(card["shape"])
-        self.text_index = np.load(folder / "text_index.npy", allow_pickle=False)
+        self.text_index = _read_npy(folder / "text_index.npy")
         self.texts: list[str] = io.read_json(folder / "texts.json")
+        if not isinstance(self.texts, list) or not all(isinstance(text, str) for text in self.texts):
+            raise BenchmarkError(f"{folder / 'texts.json'}: not a list of strings")
         if len(self.text_index) != self.shape[0]:
             raise BenchmarkError(
                 f"{folder / 'text_index.npy'}: {len(self.text_index)} rows, the card says {self.shape[0]}"
             )
         if self.spec.storage == "cache":
-            self.encoded = _verified_array(folder / "features.npy", card, self.shape, np.float16)
+            self.encoded = _verified_array(folder / "features.npy", self.shape, np.float16)
             return
         # live: the encoder on the training device, the texts tokenised once, the frames at hand
         self.encoder = FrozenEncoder.load(folder)
@@ -374,7 +382,7 @@ class Features:
             raise BenchmarkError(
                 f"{self.folder / CARD}: made before encoder-output statistics were recorded: rerun the features stage"
             )
-        return np.asarray(_verified_array(self.folder / STATISTICS, self.card, (2, *self.shape[1:]), np.float32))
+        return np.asarray(_verified_array(self.folder / STATISTICS, (2, *self.shape[1:]), np.float32))
 
     def rows(self, index: np.ndarray) -> np.ndarray:
         """Encoder outputs (len(index), 56, H) float16 of the pairs `index`."""
@@ -392,23 +400,31 @@ class Features:
 
 
 def load_frames(spec: FramesSpec, data: datasets.OfflineDataset) -> np.ndarray:
-    """The frames store of `spec`, (N, S, S, 3) uint8 memory-mapped, once its card says it was drawn
-    from `data` and frames.npy matches the card (live MuJoCo features and bc-pixels read it)."""
+    """The frames store of `spec`, (N, S, S, 3) uint8 memory-mapped, once its manifest verifies and
+    its card says it was drawn from `data` (live MuJoCo features and bc-pixels read it)."""
     card_path = spec.folder / FRAMES_CARD
     if not card_path.exists():
         raise BenchmarkError(f"{card_path}: missing (the frames stage makes it: run it)")
+    manifest.verify(spec.folder, reads=[FRAMES_CARD, "frames.npy"])
     card = io.read_json(card_path)
     if card["dataset_sha256"] != data.sha256:
         raise BenchmarkError(f"{card_path}: made from another dataset: rerun the frames stage")
-    return _verified_array(spec.folder / "frames.npy", card, tuple(card["shape"]), np.uint8)
+    return _verified_array(spec.folder / "frames.npy", tuple(card["shape"]), np.uint8)
 
 
-def _verified_array(path: Path, card: dict[str, Any], shape: tuple[int, ...], dtype: type) -> np.ndarray:
-    """The memory-mapped array at `path`, once its sha256, shape and dtype match its card."""
+def _read_npy(path: Path, mmap_mode: Any = None) -> np.ndarray:
+    try:
+        return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise BenchmarkError(f"{path}: not a readable .npy array ({error})") from error
+
+
+def _verified_array(path: Path, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """The memory-mapped array at `path` (its folder's manifest verified), once its shape and dtype
+    match its card."""
     if not path.exists():
         raise BenchmarkError(f"{path}: missing (its card is there: rerun the stage that made it)")
-    datasets.verify_sha256(path, card["sha256"].get(path.name))
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    array = _read_npy(path, mmap_mode="r")
     if array.shape != shape or array.dtype != dtype:
         raise BenchmarkError(f"{path}: {array.dtype}{list(array.shape)}, the card says {np.dtype(dtype)}{list(shape)}")
     return array

@@ -45,6 +45,7 @@ def load_scores(path: Path = paths.SCORES) -> pd.DataFrame:
         raise BenchmarkError(f"{path}: missing column {missing[0]!r}")
     if frame.empty:
         raise BenchmarkError(f"{path}: no runs to report")
+    scores.read_numbers(path, scores.NUMERIC_COLUMNS)  # each a finite number (one line naming column and row)
     return frame
 
 
@@ -93,10 +94,11 @@ def load_runs(frame: pd.DataFrame, results: Path = paths.RESULTS) -> tuple[pd.Da
                     f"{folder / name}: missing; every run in {Path(results) / paths.SCORES.name} needs it"
                 )
         key = row._asdict()
-        evaluations = pd.read_csv(folder / paths.EVALUATIONS, usecols=["train_step", "return"])
+        record = RunRecord.read(folder)
+        evaluations = scores.read_evaluations(folder / paths.EVALUATIONS, record.spec)[["train_step", "return"]]
         normalize = scores.normalizer(row.suite, row.env)
         episodes.append(evaluations.assign(**key, norm=normalize(evaluations["return"])))
-        facts.append(key | _run_facts(RunRecord.read(folder)))
+        facts.append(key | _run_facts(record))
     return pd.concat(episodes, ignore_index=True), pd.DataFrame(facts).astype({"transitions": "Int64"})
 
 

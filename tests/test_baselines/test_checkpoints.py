@@ -1,5 +1,5 @@
 """d3rlpy baseline checkpoints load with weights_only=True whatever the environment says; every
-checkpoint file is checked against the sha256 in the run's manifest before it is loaded, and a
+checkpoint file is checked against the sha256 in its folder's manifest before it is loaded, and a
 bad checkpoint is one line naming the file."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from conftest import write_random_dataset
 
 from benchmark import algorithms, config, datasets, io, paths, training
 from benchmark.errors import BenchmarkError
-from benchmark.specs import RunSpec
+from benchmark.specs import RunRecord, RunSpec
 
 
 class _RunsCode:
@@ -36,6 +36,8 @@ def trained(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[RunSpec, Path]:
 
 
 def _load(spec: RunSpec, path: Path) -> Any:
+    """As evaluation loads: every checkpoint of the run verified first."""
+    training.verified_checkpoints(RunRecord.read(paths.run_dir(spec.run)))
     return training.load_checkpoint(spec, path, spec.env_spec())
 
 
@@ -71,7 +73,7 @@ def _flip_last_byte(path: Path) -> None:
         (lambda p: p.write_bytes(p.read_bytes()[:100]), "{path}: sha256 "),
         (_flip_last_byte, "{path}: sha256 "),
         (lambda p: _flip_last_byte(p.with_suffix(".json")), "{json}: sha256 "),
-        (lambda p: p.unlink(), "{path}: checkpoint file missing"),
+        (lambda p: p.unlink(), "{path}: missing; "),
     ],
     ids=["empty", "truncated", "flipped-byte", "flipped-config-byte", "missing"],
 )

@@ -10,6 +10,7 @@ Inputs: presets (`check-config`), the command line itself, datasets (`train`, an
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -25,11 +26,15 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from conftest import REPO, copy_project, snakemake, write_random_dataset
 
-from benchmark import config, datasets, io, paths, training
+from benchmark import algorithms, config, datasets, io, manifest, paths, training
+from benchmark.errors import BenchmarkError
+from benchmark.scores import COLUMNS
 from benchmark.specs import RunSpec
+from more3s import features
 
 SMOKE = (REPO / "config" / "smoke.yaml").read_text()
 HOPPER_BC = config.RunKey("mujoco", "hopper", "mixed", "bc", 0)
@@ -192,6 +197,41 @@ PRESET_CASES = [
         "config key 'algorithms.bc.mujoco.learning_rate': -0.001 is negative",
     ),
     Case(
+        "steps-10-to-the-12",
+        preset_edit(lambda p: p["suites"]["mujoco"]["training"].update(steps=10**12)),
+        "config key 'suites.mujoco.training.steps': 1000000000000 is greater than the maximum of 1000000000",
+    ),
+    Case(
+        "steps-10-to-the-20",
+        preset_edit(lambda p: p["suites"]["mujoco"]["training"].update(steps=10**20)),
+        "config key 'suites.mujoco.training.steps': 100000000000000000000 is greater than the maximum",
+    ),
+    Case(
+        "steps-over-the-plan",
+        preset_edit(lambda p: p["suites"]["mujoco"]["training"].update(steps=10**8, eval_every=10**6)),
+        "config key 'suites.mujoco.training.steps': the plan's train job mujoco/hopper/mixed/cql/seed0 needs ",
+    ),
+    Case(
+        "checkpoints-over-the-limit",
+        preset_edit(lambda p: p["suites"]["mujoco"]["training"].update(steps=10**6, eval_every=1)),
+        "config key 'suites.mujoco.training.eval_every': 1 keeps 1000000 checkpoints of 1000000 steps, over the limit",
+    ),
+    Case(
+        "episodes-over-the-limit",
+        preset_edit(lambda p: p["suites"]["mujoco"]["evaluation"].update(episodes=10**6)),
+        "config key 'suites.mujoco.evaluation.episodes': 1000000 is greater than the maximum of 10000",
+    ),
+    Case(
+        "transitions-over-the-limit",
+        preset_edit(lambda p: _datasets(p)["mixed"].update(transitions=10**10)),
+        "config key 'suites.mujoco.datasets.mixed.transitions': 10000000000 is greater than the maximum",
+    ),
+    Case(
+        "report-focus-typo",
+        preset_edit(lambda p: p["report"].update(focus="more3")),
+        "config key 'report.focus': 'more3' is not in the preset's algorithms: cql, bc, dt, more3s",
+    ),
+    Case(
         "hyperparameter-not-a-list",
         preset_edit(lambda p: p["algorithms"]["bc"]["mujoco"].update(hidden_units=64)),
         "config key 'algorithms.bc.mujoco.hidden_units': 64 is not a list of integers",
@@ -211,6 +251,15 @@ def two_results(folder: Path, drop: str | None = None, b_env: str = "hopper") ->
     return ["compare", "a", "b", "--out", "out"]
 
 
+BEHAVIOUR_SPEC = {
+    "suite": "mujoco",
+    "env": "hopper",
+    "seed": 0,
+    "sac": {"steps": 20, "medium_step": 10, "update_interval": 1},
+    "torch_threads": 1,
+    "id": "sac-20-m10-u1-seed0",
+    "dir": "resources/behaviours/mujoco/hopper/sac-20-m10-u1-seed0",
+}
 CLI_CASES = [
     Case("no-stage", lambda folder: [], "python -m benchmark: the following arguments are required: stage"),
     Case("unknown-stage", lambda folder: ["trian"], "argument stage: invalid choice: 'trian'"),
@@ -257,6 +306,38 @@ CLI_CASES = [
         lambda f: two_results(f, b_env="walker2d"),
         "b: no (suite, env, dataset, algorithm) in common with the other side",
     ),
+    Case(
+        "dataset-spec-name-escapes",
+        lambda folder: import_spec("d4rl", folder / "mirror.hdf5", name="../../../../../escape"),
+        "argument --spec: key 'name': '../../../../../escape' is not a valid name",
+    ),
+    Case(
+        "dataset-spec-unknown-suite",
+        lambda folder: ["dataset", "--spec", json.dumps(json.loads(import_spec("d4rl", folder)[2]) | {"suite": ".."})],
+        "argument --spec: key 'suite': '..' is not one of atari, mujoco",
+    ),
+    Case(
+        "run-spec-dataset-escapes",
+        lambda folder: ["train", "--spec", run_spec(HOPPER_BC).replace('"mixed"', '"../mixed"')],
+        "argument --spec: key 'key.dataset': '../mixed' is not a valid name",
+    ),
+    Case(
+        "behaviour-spec-folder-elsewhere",
+        lambda folder: ["behaviour", "--spec", json.dumps(BEHAVIOUR_SPEC | {"dir": "/tmp/elsewhere"})],
+        "argument --spec: key 'dir': '/tmp/elsewhere' is not the behaviour's folder "
+        "'resources/behaviours/mujoco/hopper/sac-20-m10-u1-seed0'",
+    ),
+    Case("features-spec-empty", lambda folder: ["features", "--spec", "{}"], "argument --spec: key 'suite': None"),
+    Case(
+        "features-spec-without-encoder",
+        lambda folder: ["features", "--spec", '{"suite": "mujoco", "env": "hopper", "dataset": "mixed"}'],
+        "argument --spec: not a FeaturesSpec (key 'render_size': missing)",
+    ),
+    Case(
+        "frames-spec-escapes",
+        lambda folder: ["frames", "--spec", '{"env": "hopper", "dataset": "../x"}'],
+        "argument --spec: key 'dataset': '../x' is not a valid name",
+    ),
 ]
 
 
@@ -275,10 +356,12 @@ def run_spec(key: config.RunKey, drop: str | None = None, seed: Any = None) -> s
 
 
 def rehash(folder: Path) -> None:
-    """Record the files' current hashes on the card: data made wrong by its maker, not damaged later."""
+    """Record the files' current hashes on the card and in the manifest: data made wrong by its
+    maker, not damaged later."""
     card = io.read_json(folder / paths.DATASET_CARD)
     card["sha256"] = {f"{field}.npy": datasets.sha256(folder / f"{field}.npy") for field in datasets.FIELDS}
     io.write_json(folder / paths.DATASET_CARD, card)
+    manifest.write(folder)
 
 
 def bad_dataset(key: config.RunKey, damage: Callable[[Path], Any], hashed: bool = True) -> Callable[[Path], list[str]]:
@@ -314,6 +397,12 @@ def set_at(index: Any, value: float) -> Callable[[np.ndarray], np.ndarray]:
 
 def edit_card(**fields: Any) -> Callable[[Path], None]:
     return lambda data: io.write_json(data / paths.DATASET_CARD, io.read_json(data / paths.DATASET_CARD) | fields)
+
+
+def unlist(folder: Path, name: str) -> None:
+    """`name` left out of `folder`'s manifest."""
+    listed = io.read_json(folder / "manifest.json")["files"]
+    io.write_json(folder / "manifest.json", {"files": {k: v for k, v in listed.items() if k != name}})
 
 
 def flip_last_byte(path: Path) -> None:
@@ -401,13 +490,39 @@ DATASET_CASES = [
     ),
     Case(
         "card-not-json",
-        bad_dataset(HOPPER_BC, lambda data: (data / paths.DATASET_CARD).write_text("{"), hashed=False),
+        bad_dataset(
+            HOPPER_BC, lambda data: ((data / paths.DATASET_CARD).write_text("{"), manifest.write(data)), hashed=False
+        ),
         f"{HOPPER_DATA}/dataset.json: not valid JSON",
     ),
     Case(
         "dataset-missing",
         lambda folder: ["train", "--spec", run_spec(HOPPER_BC)],
-        f"{HOPPER_DATA}/dataset.json: dataset card missing",
+        f"{HOPPER_DATA}/manifest.json: missing; the folder is not whole",
+    ),
+    Case(
+        "card-edited-by-hand",
+        bad_dataset(
+            HOPPER_BC,
+            edit_card(episode_return={"min": 0, "mean": 3000, "max": 3000}, behaviour_normalized_return=95),
+            hashed=False,
+        ),
+        f"{HOPPER_DATA}/dataset.json: sha256 ",
+    ),
+    Case(
+        "manifest-missing",
+        bad_dataset(HOPPER_BC, lambda data: (data / "manifest.json").unlink(), hashed=False),
+        f"{HOPPER_DATA}/manifest.json: missing; the folder is not whole",
+    ),
+    Case(
+        "manifest-without-the-card",
+        bad_dataset(HOPPER_BC, lambda data: unlist(data, "dataset.json"), hashed=False),
+        f"{HOPPER_DATA}/manifest.json: does not list dataset.json",
+    ),
+    Case(
+        "empty",
+        bad_dataset(HOPPER_BC, lambda data: [replace_field(f, lambda a: a[:0])(data) for f in datasets.FIELDS]),
+        f"{HOPPER_DATA}/rewards.npy: no transitions (the dataset is empty)",
     ),
 ]
 
@@ -451,7 +566,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding a trained 2-step BC run on Hopper (dataset, run files, checkpoint)."""
     folder = tmp_path_factory.mktemp("trained")
     spec = json.loads(run_spec(HOPPER_BC))
-    spec["training"].update(steps=2, eval_every=2)
+    spec["training"].update(steps=2, eval_every=1)  # two checkpoints: the last one is damaged below
     with contextlib.chdir(folder):
         write_random_dataset(
             paths.dataset_dir(HOPPER_BC.suite, HOPPER_BC.env, HOPPER_BC.dataset), "mujoco", name="mixed"
@@ -462,6 +577,36 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 CHECKPOINTS = f"resources/checkpoints/{HOPPER_BC.id}"
 STEP = f"{CHECKPOINTS}/step00000002"
+RUN_DIR = f"results/runs/{HOPPER_BC.id}"
+
+
+def reseal(root: Path, folder: Path, kind: str, run: config.RunKey) -> None:
+    """The manifest of `folder` written again and recorded in the config.json of `run` (under
+    `root`): a folder its maker wrote wrong (or a forger who rewrote every record), not one damaged
+    later."""
+    config_path = root / paths.run_dir(run.id) / "config.json"
+    record = io.read_json(config_path)
+    record["manifests"][kind] = manifest.write(folder)
+    io.write_json(config_path, record)
+
+
+def listing(change: Callable[[dict[str, Any]], Any]) -> Callable[[Path], None]:
+    """checkpoints.json changed by `change` (returning the new listing, or text), the folder resealed."""
+
+    def damage(checkpoints: Path) -> None:
+        changed = change(io.read_json(checkpoints / "checkpoints.json"))
+        if isinstance(changed, str):  # the file's text
+            (checkpoints / "checkpoints.json").write_text(changed)
+        else:
+            io.write_json(checkpoints / "checkpoints.json", changed)
+        reseal(checkpoints.parents[len(Path(CHECKPOINTS).parts) - 1], checkpoints, "checkpoints", HOPPER_BC)
+
+    return damage
+
+
+def without_path(listed: dict[str, Any]) -> dict[str, Any]:
+    del listed["checkpoints"][0]["path"]
+    return listed
 
 
 def bad_checkpoint(damage: Callable[[Path], Any]) -> Callable[[Path], list[str]]:
@@ -492,20 +637,229 @@ CHECKPOINT_CASES = [
         bad_checkpoint(lambda c: flip_last_byte(c / "step00000002.json")),
         f"{STEP}.json: sha256 ",
     ),
-    Case("missing", bad_checkpoint(lambda c: (c / "step00000002.pt").unlink()), f"{STEP}.pt: checkpoint file missing"),
+    Case(
+        "missing",
+        bad_checkpoint(lambda c: (c / "step00000002.pt").unlink()),
+        f"{STEP}.pt: missing; {CHECKPOINTS}/manifest.json lists it",
+    ),
     Case(
         "manifest-not-json",
         bad_checkpoint(lambda c: (c / "checkpoints.json").write_text('{"checkpoints": [')),
-        f"{CHECKPOINTS}/checkpoints.json: not valid JSON",
+        f"{CHECKPOINTS}/checkpoints.json: sha256 ",
     ),
     Case(
-        "manifest-without-hashes", bad_checkpoint(strip_hashes), f"{CHECKPOINTS}/checkpoints.json: no sha256 recorded"
+        "manifest-not-json-as-made",
+        bad_checkpoint(listing(lambda listed: '{"checkpoints": [')),
+        f"{CHECKPOINTS}/checkpoints.json: not valid JSON",
     ),
+    Case("manifest-without-hashes", bad_checkpoint(strip_hashes), f"{CHECKPOINTS}/checkpoints.json: sha256 "),
     Case(
         "manifest-missing",
         bad_checkpoint(lambda c: (c / "checkpoints.json").unlink()),
-        f"{CHECKPOINTS}/checkpoints.json: No such file or directory",
+        f"{CHECKPOINTS}/checkpoints.json: missing; {CHECKPOINTS}/manifest.json lists it",
     ),
+    Case("folder-manifest-missing", bad_checkpoint(lambda c: (c / "manifest.json").unlink()), "manifest.json: missing"),
+    Case(
+        "resealed-not-as-recorded",
+        bad_checkpoint(lambda c: (flip_last_byte(c / "step00000001.pt"), manifest.write(c))),
+        f"{CHECKPOINTS}/manifest.json: sha256 ",
+    ),
+    Case(
+        "listing-empty-object",
+        bad_checkpoint(listing(lambda listed: {})),
+        f"{CHECKPOINTS}/checkpoints.json: the record: 'run' is a required property",
+    ),
+    Case(
+        "listing-a-list",
+        bad_checkpoint(listing(lambda listed: [])),
+        f"{CHECKPOINTS}/checkpoints.json: the record: [] is not of type 'object'",
+    ),
+    Case(
+        "listing-entry-without-path",
+        bad_checkpoint(listing(without_path)),
+        f"{CHECKPOINTS}/checkpoints.json: key 'checkpoints.0': 'path' is a required property",
+    ),
+    Case(
+        "listing-path-elsewhere",
+        bad_checkpoint(listing(lambda listed: listed["checkpoints"][0].update(path="/etc/passwd") or listed)),
+        f"{CHECKPOINTS}/checkpoints.json: key 'checkpoints.0.path': '/etc/passwd' is not in {CHECKPOINTS}",
+    ),
+    Case(
+        "listing-a-step-short",
+        bad_checkpoint(listing(lambda listed: listed.update(checkpoints=listed["checkpoints"][1:]) or listed)),
+        f"{CHECKPOINTS}/checkpoints.json: checkpoints of {HOPPER_BC.id} at steps [2], not of the run's budget",
+    ),
+]
+
+
+# --- a MORE-3S run's features folder and checkpoints, as the evaluate and train stages read them ---
+
+MORE3S_FEATURES = config.features_spec(config.validate(smoke_preset()), HOPPER_MORE3S).folder
+MORE3S_CHECKPOINTS = paths.checkpoint_dir(HOPPER_MORE3S.id)
+
+
+@pytest.fixture(scope="module")
+def trained_more3s_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the smoke preset's MORE-3S run on Hopper trained 2 steps: dataset, features
+    folder (encoder outputs cached), run files, checkpoint."""
+    folder = tmp_path_factory.mktemp("more3s")
+    smoke = config.validate(smoke_preset())
+    spec = config.run_spec(smoke, HOPPER_MORE3S).to_dict()
+    spec["training"].update(steps=2, eval_every=2)
+    with contextlib.chdir(folder):
+        data = paths.dataset_dir(HOPPER_MORE3S.suite, HOPPER_MORE3S.env, HOPPER_MORE3S.dataset)
+        write_random_dataset(data, "mujoco", name="mixed")
+        features.build(config.features_spec(smoke, HOPPER_MORE3S))
+        training.train(RunSpec.from_dict(spec, "spec"))
+    return folder
+
+
+class RunsCode:
+    """Unpickled without weights_only, it would run a command (leaving a file: the snapshot sees it)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, ("touch ran-code",))
+
+
+def times_three(path: Path) -> None:
+    state = torch.load(path, weights_only=True)
+    torch.save({name: value * 3 if value.is_floating_point() else value for name, value in state.items()}, path)
+
+
+def flip_header_byte(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[8] ^= 0xFF  # the .npy header's length
+    path.write_bytes(bytes(raw))
+
+
+def more3s_case(damage: Callable[[Path], Any], kind: str | None = None) -> Callable[[Path], list[str]]:
+    """`damage` the folder of `kind` (features, checkpoints) of the trained MORE-3S run, then
+    evaluate it; with `kind` the folder is resealed and the run's config.json made to record it
+    (see `reseal`)."""
+
+    def make(root: Path) -> list[str]:
+        folder = root / (MORE3S_CHECKPOINTS if kind == "checkpoints" else MORE3S_FEATURES)
+        damage(folder)
+        if kind is not None:
+            reseal(root, folder, kind, HOPPER_MORE3S)
+        return ["evaluate", "--run", HOPPER_MORE3S.id]
+
+    return make
+
+
+MORE3S_CASES = [
+    Case(
+        "encoder-times-three",
+        more3s_case(lambda f: times_three(f / "encoder.pt")),
+        f"{MORE3S_FEATURES}/encoder.pt: sha256 ",
+    ),
+    Case(
+        "encoder-times-three-resealed",
+        more3s_case(lambda f: (times_three(f / "encoder.pt"), manifest.write(f))),
+        f"{MORE3S_FEATURES}/manifest.json: sha256 ",
+    ),
+    Case(
+        "texts-changed",
+        more3s_case(lambda f: io.write_json(f / "texts.json", ["jump"])),
+        f"{MORE3S_FEATURES}/texts.json: sha256 ",
+    ),
+    Case(
+        "text-index-header",
+        more3s_case(lambda f: flip_header_byte(f / "text_index.npy")),
+        f"{MORE3S_FEATURES}/text_index.npy: sha256 ",
+    ),
+    Case(
+        "card-edited",
+        more3s_case(
+            lambda f: io.write_json(f / "features.json", io.read_json(f / "features.json") | {"dataset_sha256": "0"})
+        ),
+        f"{MORE3S_FEATURES}/features.json: sha256 ",
+    ),
+    Case(
+        "crafted-encoder",
+        more3s_case(lambda f: torch.save(RunsCode(), f / "encoder.pt"), kind="features"),
+        f"{MORE3S_FEATURES}/encoder.pt: not a loadable checkpoint of this model",
+    ),
+    Case(
+        "crafted-checkpoint",
+        more3s_case(lambda c: torch.save(RunsCode(), c / "step00000002.pt"), kind="checkpoints"),
+        f"{MORE3S_CHECKPOINTS}/step00000002.pt: not a loadable checkpoint of this model",
+    ),
+]
+
+
+# --- a run's results, as the score and aggregate stages read them -------------------------------
+
+
+def eval_csv(text: str) -> Callable[[Path], list[str]]:
+    """The trained run's eval.csv is `text` (its protocol: 1 episode at step 1, 2 at step 2)."""
+
+    def make(folder: Path) -> list[str]:
+        (folder / RUN_DIR / "eval.csv").write_text(text)
+        return ["score", "--run", HOPPER_BC.id]
+
+    return make
+
+
+HEADER = "train_step,episode,return,length,eval_wall_s\n"
+GOOD_ROWS = ["1,0,10.5,20,1.0", "2,0,88.9,20,1.0", "2,1,90.1,20,1.0"]
+SCORE_CASES = [
+    Case("empty", eval_csv(""), f"{RUN_DIR}/eval.csv: empty; no header, no rows"),
+    Case("header-only", eval_csv(HEADER), f"{RUN_DIR}/eval.csv: no rows (a header only)"),
+    Case(
+        "nan-return",
+        eval_csv(HEADER + "\n".join([*GOOD_ROWS[:2], "2,1,nan,20,1.0"]) + "\n"),
+        f"{RUN_DIR}/eval.csv: column 'return': row 3 is nan, not a finite number",
+    ),
+    Case(
+        "episode-missing",
+        eval_csv(HEADER + "\n".join(GOOD_ROWS[:2]) + "\n"),
+        f"{RUN_DIR}/eval.csv: train_step 2: episodes [0]..., the run's protocol promises episodes 0..1",
+    ),
+    Case(
+        "checkpoint-missing",
+        eval_csv(HEADER + "\n".join(GOOD_ROWS[1:]) + "\n"),
+        f"{RUN_DIR}/eval.csv: column 'train_step': no evaluation at checkpoint 1",
+    ),
+    Case(
+        "column-missing",
+        eval_csv("train_step,episode,length,eval_wall_s\n1,0,20,1.0\n"),
+        f"{RUN_DIR}/eval.csv: column 'return' missing",
+    ),
+]
+
+
+def metrics(text: str) -> Callable[[Path], list[str]]:
+    def make(folder: Path) -> list[str]:
+        (folder / "metrics.json").write_text(text)
+        return ["aggregate", "metrics.json"]
+
+    return make
+
+
+def scores_csv(**fields: Any) -> Callable[[Path], list[str]]:
+    """A one-run scores.csv (the trained run's) with `fields` set, then the report stage."""
+
+    def make(folder: Path) -> list[str]:
+        row = {column: 1 for column in COLUMNS} | dataclasses.asdict(HOPPER_BC) | fields
+        io.write_csv(folder / "results" / "scores.csv", pd.DataFrame([row]))
+        settings = {"focus": "bc", "bootstrap_reps": 100, "profile_bootstrap_reps": 100, "seed": 0}
+        return ["report", "--settings", json.dumps(settings)]
+
+    return make
+
+
+REPORT_CASES = [
+    Case(
+        "scores-nan",
+        scores_csv(raw_final=float("nan")),
+        "results/scores.csv: column 'raw_final': row 1 is nan, not a finite number",
+    ),
+]
+AGGREGATE_CASES = [
+    Case("empty-object", metrics("{}"), "metrics.json: the record: 'suite' is a required property"),
+    Case("list", metrics("[]"), "metrics.json: the record: [] is not of type 'object'"),
+    Case("string", metrics('"x"'), "metrics.json: the record: 'x' is not of type 'object'"),
 ]
 
 
@@ -532,11 +886,11 @@ def d4rl_arrays(n: int = 120, obs_dim: int = 11) -> dict[str, np.ndarray]:
     }
 
 
-def import_spec(source: str, mirror_path: Path) -> list[str]:
+def import_spec(source: str, mirror_path: Path, name: str = "medium") -> list[str]:
     spec = {
         "suite": "mujoco",
         "env": "hopper",
-        "name": "medium",
+        "name": name,
         "source": source,
         "seed": 0,
         "mirror_path": str(mirror_path),
@@ -586,6 +940,17 @@ IMPORTER_CASES = [
         "d4rl-another-task",
         d4rl(lambda path: write_hdf5(path, **d4rl_arrays(obs_dim=17))),
         "hopper_medium-v2.hdf5: field 'observations': 17 values per row, hopper observes 11",
+    ),
+    Case(
+        "d4rl-observations-a-group",
+        d4rl(
+            lambda path: write_hdf5(
+                path,
+                **{k: v for k, v in d4rl_arrays().items() if k != "observations"},
+                **{"observations/x": np.zeros(3)},
+            )
+        ),
+        "hopper_medium-v2.hdf5: field 'observations' a Group, not an array",
     ),
     Case(
         "d4rl-reward-nan",
@@ -639,11 +1004,55 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(case: Case, tmp_path: 
     assert_one_line_and_nothing_changed(case, tmp_path)
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, id=f"checkpoint-{case.id}") for case in CHECKPOINT_CASES])
-def test_bad_checkpoint_is_one_line_exit_2_and_changes_nothing(case: Case, trained_run: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "case",
+    [
+        *(pytest.param(case, id=f"checkpoint-{case.id}") for case in CHECKPOINT_CASES),
+        *(pytest.param(case, id=f"score-{case.id}") for case in SCORE_CASES),
+        *(pytest.param(case, id=f"aggregate-{case.id}") for case in AGGREGATE_CASES),
+        *(pytest.param(case, id=f"report-{case.id}") for case in REPORT_CASES),
+    ],
+)
+def test_bad_checkpoint_or_result_is_one_line_exit_2_and_changes_nothing(
+    case: Case, trained_run: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "run"
     shutil.copytree(trained_run, folder)
     assert_one_line_and_nothing_changed(case, folder)
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=f"more3s-{case.id}") for case in MORE3S_CASES])
+def test_bad_more3s_file_is_one_line_exit_2_and_changes_nothing(
+    case: Case, trained_more3s_run: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(trained_more3s_run, folder)
+    assert_one_line_and_nothing_changed(case, folder)
+
+
+def test_a_text_index_written_wrong_is_one_line_naming_it(
+    trained_more3s_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its header damaged by its maker (the manifest agrees): the loader's line names the file."""
+    shutil.copytree(trained_more3s_run, tmp_path / "run")
+    monkeypatch.chdir(tmp_path / "run")
+    flip_header_byte(MORE3S_FEATURES / "text_index.npy")
+    manifest.write(MORE3S_FEATURES)
+    data = datasets.load(paths.dataset_dir(HOPPER_MORE3S.suite, HOPPER_MORE3S.env, HOPPER_MORE3S.dataset))
+    with pytest.raises(BenchmarkError) as refused:
+        features.load(MORE3S_FEATURES, data)
+    assert str(refused.value).startswith(f"{MORE3S_FEATURES}/text_index.npy: not a readable .npy array (")
+    assert "\n" not in str(refused.value)
+
+
+def test_the_trained_run_scores_from_a_good_eval_csv(trained_run: Path, tmp_path: Path) -> None:
+    """The control of the score cases: the rows they damage, undamaged, are scored."""
+    folder = tmp_path / "run"
+    shutil.copytree(trained_run, folder)
+    (folder / RUN_DIR / "eval.csv").write_text(HEADER + "\n".join(GOOD_ROWS) + "\n")
+    result = run_cli(["score", "--run", HOPPER_BC.id], folder)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert io.read_json(folder / RUN_DIR / "metrics.json")["raw_final"] == pytest.approx(89.5)
 
 
 def test_the_trained_run_itself_evaluates(trained_run: Path, tmp_path: Path) -> None:
@@ -657,6 +1066,40 @@ def test_the_trained_run_itself_evaluates(trained_run: Path, tmp_path: Path) -> 
     result = run_cli(["evaluate", "--run", HOPPER_BC.id], folder)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (folder / paths.run_dir(HOPPER_BC.id) / "eval.csv").exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_artefacts_get_the_mode_the_umask_gives(umask: int, tmp_path: Path) -> None:
+    previous = os.umask(umask)
+    try:
+        io.write_json(tmp_path / "card.json", {})
+        with io.temporary_npy(tmp_path / "array.npy", np.float32, (2,)):
+            pass
+    finally:
+        os.umask(previous)
+    for name in ("card.json", "array.npy"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_an_algorithm_without_a_suite_of_the_preset_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A MuJoCo-only algorithm in a preset with Atari: refused at validation, naming the key (it
+    was a KeyError while Snakemake planned)."""
+
+    @dataclass(frozen=True)
+    class Settings:
+        learning_rate: float = 1e-3
+
+    class MujocoOnly:
+        @classmethod
+        def default_hyperparameters(cls, suite: str) -> Any:
+            return {"mujoco": Settings()}[suite]
+
+    monkeypatch.setitem(algorithms._REGISTRY, "mujoco-only", MujocoOnly)
+    preset = smoke_preset()
+    preset["algorithms"]["mujoco-only"] = None
+    with pytest.raises(BenchmarkError) as refused:
+        config.validate(preset)
+    assert str(refused.value) == "config key 'algorithms.mujoco-only': mujoco-only has no settings for suite 'atari'"
 
 
 def test_an_external_workdir_is_allowed_when_the_preset_says_so() -> None:
@@ -692,6 +1135,16 @@ def smoke_variant(project: Path, text: str) -> list[str]:
             "config key 'suites.mujoco.datasets...': not a valid name",
             id="dataset-named-dotdot",
         ),
+        pytest.param(
+            SMOKE.replace("steps: 20, batch_size: 16", "steps: 1000000000000, batch_size: 16"),
+            "config key 'suites.mujoco.training.steps': 1000000000000 is greater than the maximum",
+            id="steps-10-to-the-12",
+        ),
+        pytest.param(
+            SMOKE.replace("report: {", "report: {focus: more3, "),
+            "config key 'report.focus': 'more3' is not in the preset's algorithms",
+            id="focus-typo",
+        ),
     ],
 )
 def test_snakemake_stops_a_bad_preset_with_one_line_before_anything(tmp_path: Path, text: str, expected: str) -> None:
@@ -699,9 +1152,9 @@ def test_snakemake_stops_a_bad_preset_with_one_line_before_anything(tmp_path: Pa
     project = copy_project(tmp_path / "project")
     before = snapshot(tmp_path)
     result = snakemake(*smoke_variant(project, text), cwd=project)
-    assert result.returncode != 0
-    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and expected in errors[0], result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.returncode == 2, result.stderr[-2000:]  # the project's refusals exit 2 on every path
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if not line.startswith("Using workflow")]
+    assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0], lines[-20:]
     after = snapshot(tmp_path)
     made = {path for path in after if path not in before and not path.startswith("project/.snakemake")}
     made = {path for path in made if "__pycache__" not in path}

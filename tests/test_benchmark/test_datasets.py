@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import generated_spec, write_random_dataset
 
-from benchmark import behaviour, config, dataset_stage, datasets
+from benchmark import behaviour, config, dataset_stage, datasets, io
 from benchmark.errors import BenchmarkError
 
 
@@ -22,6 +22,10 @@ def test_round_trip_keeps_arrays_and_records_hashes(tmp_path: Path) -> None:
         assert loaded.card["sha256"][f"{field}.npy"] == datasets.sha256(tmp_path / f"{field}.npy")
     assert loaded.card["episodes"] == 4
     assert loaded.sha256 == written.card["dataset_sha256"]
+    # the manifest, written last, lists every file, the card included, with its hash
+    listed = io.read_json(tmp_path / "manifest.json")["files"]
+    assert listed == {path.name: datasets.sha256(path) for path in tmp_path.iterdir() if path.name != "manifest.json"}
+    assert "dataset.json" in listed
 
 
 def test_a_changed_byte_fails_naming_the_file_and_both_hashes(tmp_path: Path) -> None:
@@ -33,7 +37,7 @@ def test_a_changed_byte_fails_naming_the_file_and_both_hashes(tmp_path: Path) ->
     with pytest.raises(BenchmarkError) as raised:
         datasets.load(tmp_path)
     message = str(raised.value)
-    assert str(path) in message and "does not match the card's" in message and "\n" not in message
+    assert str(path) in message and "does not match the manifest's" in message and "\n" not in message
 
 
 @pytest.mark.parametrize(

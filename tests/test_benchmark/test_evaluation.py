@@ -73,5 +73,5 @@ def test_a_run_recorded_under_an_older_protocol_version_is_not_evaluated(in_tmp:
     with pytest.raises(BenchmarkError, match=r"config\.json: protocol 'atari-dt-v1\[max_episode_frames=4000\]' is an"):
         evaluate(run)
     io.write_json(paths.run_dir(run) / "config.json", spec | {"protocol": protocol})
-    with pytest.raises(FileNotFoundError, match=r"checkpoints\.json"):  # past the check: no checkpoints here
+    with pytest.raises(BenchmarkError, match=r"manifest\.json: missing"):  # past the check: no checkpoints here
         evaluate(run)

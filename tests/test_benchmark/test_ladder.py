@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, write_random_dataset
 from matplotlib.figure import Figure
 
-from benchmark import aggregate, config, io, paths, report, scores, training
+from benchmark import aggregate, config, io, manifest, paths, report, scores, training
 from benchmark.report import diagnostics, figures, ladder, stage, statistics
 from benchmark.report.statistics import Settings
 
@@ -44,6 +44,8 @@ def write_run(task: Task, algorithm: str, seed: int, score: float, behaviour: fl
     spec |= {"run": run, "key": {"suite": suite, "env": env, "dataset": dataset, "algorithm": algorithm, "seed": seed}}
     spec["dataset"] |= {"env": env, "name": dataset}
     spec["dataset"]["options"]["generator"] = GENERATORS[dataset]
+    spec["training"] |= {"steps": 20, "eval_every": 10}  # what eval.csv below holds: 2 episodes at 10 and 20
+    spec["evaluation"] = {"episodes": 2, "final_episodes": 2}
     spec.pop("behaviour", None)  # recorded only where the test says
     if behaviour is not None:
         spec["behaviour"] = {
@@ -233,8 +235,9 @@ def test_training_records_the_datas_behaviour(smoke_config: dict[str, Any], in_t
     spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
     folder = spec.dataset.folder
     data = write_random_dataset(folder, "mujoco", name="mixed")
-    card = io.read_json(folder / "dataset.json")  # what a generator adds; not covered by the hashes
+    card = io.read_json(folder / "dataset.json")  # what a generator adds, sealed as the generator would
     io.write_json(folder / "dataset.json", card | {"behaviour": "made-up policy", "behaviour_normalized_return": 7.5})
+    manifest.write(folder)
     training.train(spec)
     recorded = io.read_json(paths.run_dir(spec.run) / "config.json")["behaviour"]
     assert recorded == {

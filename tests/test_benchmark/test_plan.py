@@ -138,3 +138,13 @@ def test_the_cli_prints_the_plan_from_a_file_or_from_json(tmp_path: Path) -> Non
     preset = json.dumps(config.load(REPO / "config" / "smoke.yaml"))
     subprocess.run([*run, "--config", preset, "--out", str(from_json)], cwd=REPO, capture_output=True, check=True)
     assert from_json.read_text() == from_file.read_text()
+
+
+def test_every_committed_preset_is_within_the_plans_limits_and_a_preset_without_report_is_checked(
+    paper: dict,
+) -> None:
+    plan.check(paper)  # the largest preset: its longest job ~15 CPU hours
+    smoke = config.load(REPO / "config" / "smoke.yaml")
+    del smoke["report"]  # a preset file before the schema's defaults (check-config reads it so)
+    plan.check(smoke)
+    assert max(job.cpu_s + job.gpu_s for job in plan.make(paper).jobs) * plan.SAFETY / 3600 < plan.LIMITS["hours"]

@@ -9,7 +9,7 @@ import pytest
 import torch
 from more3s_helpers import lxmert_forward, random_dataset, spec_of
 
-from benchmark import envs, io, paths
+from benchmark import envs, io, manifest, paths
 from more3s import features, prompts
 from more3s.encoder import FrozenEncoder
 from more3s.regions import GridRegions
@@ -149,6 +149,7 @@ def test_a_dataset_card_of_another_env_is_refused_before_encoding_or_drawing(in_
     random_dataset("mujoco", episodes=1, length=8)
     card_path = paths.dataset_dir("mujoco", "hopper", "random") / paths.DATASET_CARD
     io.write_json(card_path, {**io.read_json(card_path), "env": "walker2d"})
+    manifest.write(card_path.parent)  # the card as its maker wrote it, not changed later
     spec = spec_of(suite="mujoco", features="live" if live else "cache")
     with pytest.raises(features.BenchmarkError) as error:
         features.build_frames(spec.frames) if live else features.build(spec)

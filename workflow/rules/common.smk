@@ -74,9 +74,9 @@ FEATURES = presets.features_grid(config)
 
 
 def features_inputs(wildcards):
-    """The features card a run waits for ([] for algorithms without a cached encoder)."""
+    """The features folder's manifest a run waits for ([] for algorithms without a cached encoder)."""
     spec = presets.features_spec(config, run_key(wildcards))
-    return [str(spec.folder / paths.FEATURES_CARD)] if spec else []
+    return [str(spec.folder / paths.MANIFEST)] if spec else []
 
 
 def heldout_inputs(wildcards):
@@ -97,10 +97,10 @@ def run_frames_inputs(wildcards):
 
 
 def frames_inputs(wildcards):
-    """The frames card a live features folder waits for ([] for caches, Atari and text-only)."""
+    """The frames store's manifest a live features folder waits for ([] for caches, Atari and text-only)."""
     folder = paths.features_dir(wildcards.suite, wildcards.env, wildcards.dataset, wildcards.features)
     frames = FEATURES[str(folder)].frames
-    return [str(frames.folder / paths.FRAMES_CARD)] if frames else []
+    return [str(frames.folder / paths.MANIFEST)] if frames else []
 
 
 def frames_spec_json(wildcards):

@@ -62,6 +62,7 @@ rule dataset:
     output:
         files=[str(paths.dataset_dir() / f"{field}.npy") for field in FIELDS],
         card=str(paths.dataset_dir() / paths.DATASET_CARD),
+        manifest=str(paths.dataset_dir() / paths.MANIFEST),
     params:
         spec=dataset_spec_json,
     log:

@@ -5,6 +5,7 @@ rule evaluate:
     input:
         config=str(paths.run_dir() / paths.RUN_CONFIG),
         checkpoints=str(paths.checkpoint_dir() / paths.CHECKPOINT_MANIFEST),
+        manifest=str(paths.checkpoint_dir() / paths.MANIFEST),
     output:
         str(paths.run_dir() / paths.EVALUATIONS),
     params:

@@ -7,9 +7,10 @@
 
 rule frames:
     input:
-        card=str(paths.dataset_dir() / paths.DATASET_CARD),
+        manifest=str(paths.dataset_dir() / paths.MANIFEST),
     output:
         card=str(paths.frames_dir("{suite}", "{env}", "{dataset}") / paths.FRAMES_CARD),
+        manifest=str(paths.frames_dir("{suite}", "{env}", "{dataset}") / paths.MANIFEST),
     params:
         spec=frames_spec_json,
     log:
@@ -30,10 +31,11 @@ rule frames:
 
 rule features:
     input:
-        card=str(paths.dataset_dir() / paths.DATASET_CARD),
+        manifest=str(paths.dataset_dir() / paths.MANIFEST),
         frames=frames_inputs,
     output:
         card=str(paths.features_dir("{suite}", "{env}", "{dataset}") / paths.FEATURES_CARD),
+        manifest=str(paths.features_dir("{suite}", "{env}", "{dataset}") / paths.MANIFEST),
     params:
         spec=features_spec_json,
     log:

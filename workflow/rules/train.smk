@@ -3,13 +3,14 @@
 
 rule train:
     input:
-        card=str(paths.dataset_dir() / paths.DATASET_CARD),
+        manifest=str(paths.dataset_dir() / paths.MANIFEST),
         features=features_inputs,
         frames=run_frames_inputs,
     output:
         config=str(paths.run_dir() / paths.RUN_CONFIG),
         train_log=str(paths.run_dir() / paths.TRAIN_LOG),
         checkpoints=str(paths.checkpoint_dir() / paths.CHECKPOINT_MANIFEST),
+        manifest=str(paths.checkpoint_dir() / paths.MANIFEST),
     params:
         spec=run_spec_json,
     log:
