@@ -35,8 +35,9 @@ def test_the_default_plan_prices_the_reference_run_it_was_measured_on() -> None:
         run = str(tsv.relative_to(REPO / "results" / "benchmarks" / "train").with_suffix(""))
         measured[run] = float(pd.read_csv(tsv, sep="\t")["s"].iloc[0])
     jobs = {job.name: job.cpu_s for job in planned.jobs if job.stage == "train"}
-    added = {name for name in jobs if "/bc-pixels/" in name}  # issue 24's pixel control came after it
-    assert set(jobs) - added == set(measured) and len(added) == 3  # the same grid, and bc-pixels' 3 seeds
+    # issue 24's pixel control and MORE-3S text-only ablation came after it
+    added = {name for name in jobs if "/bc-pixels/" in name or "/more3s-text-only/" in name}
+    assert set(jobs) - added == set(measured) and len(added) == 6  # the same grid, and the added runs' 3 seeds each
     ratio = sum(jobs[name] for name in measured) / sum(measured.values())
     assert 0.6 < ratio < 1.1, ratio  # the job's wall also holds set-up and checkpoints, the plan steps only
 
