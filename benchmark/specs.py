@@ -134,7 +134,9 @@ class DatasetSpec:
             **record.fields(cls, behaviour=None if behaviour is None else BehaviourRef._read(record.at("behaviour")))
         )
         prefix = f"{record.path}." if record.path else ""
-        check_names(record.where, **{f"{prefix}{k}": getattr(spec, k) for k in ("suite", "env", "name")})
+        # a held-out dataset is named after its dataset (benchmark.config.heldout_spec)
+        names = {"suite": spec.suite, "env": spec.env, "name": spec.name.removesuffix(paths.HELDOUT)}
+        check_names(record.where, **{f"{prefix}{k}": v for k, v in names.items()})
         if spec.behaviour is not None:
             _check_behaviour_dir(record.where, f"{prefix}behaviour.dir", spec.suite, spec.env, spec.behaviour)
         return spec

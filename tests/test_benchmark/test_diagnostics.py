@@ -13,7 +13,7 @@ from conftest import generated_spec, write_random_dataset
 from more3s_helpers import random_dataset, trained
 
 from benchmark import config, dataset_stage, diagnostics, envs, generators, io, paths, training
-from benchmark.specs import RunKey
+from benchmark.specs import DatasetSpec, RunKey
 
 
 class CopyPrevious:
@@ -107,6 +107,8 @@ def test_a_run_is_diagnosed_on_its_held_out_data(smoke_config: dict[str, Any], i
     assert held_out_spec.seed == spec.dataset.seed + config.HELDOUT_SEED_OFFSET
     assert held_out_spec.options == {**spec.dataset.options, "transitions": 250}  # a quarter of smoke's 1000
     assert config.dataset_spec(smoke_config, "mujoco", "hopper", "mixed.heldout") == held_out_spec
+    # the dataset stage reads its --spec with names checked: the held-out suffix passes, nothing else does
+    assert DatasetSpec.from_dict(dataclasses.asdict(held_out_spec), "--spec") == held_out_spec
     write_random_dataset(spec.dataset.folder, "mujoco", name="mixed")
     held_out = write_random_dataset(held_out_spec.folder, "mujoco", seed=1, name="mixed.heldout", episodes=2)
     training.train(spec)
