@@ -16,7 +16,7 @@ import yaml
 from conftest import copy_project, snakemake, write_random_dataset
 
 from baselines.bc_pixels import PaddedFrameStackPicker, StackedFramesPolicy, stack_frames
-from benchmark import algorithms, config, envs, evaluation, io, paths, training
+from benchmark import algorithms, checkpoints, config, envs, evaluation, io, paths, training
 from benchmark.specs import RunSpec
 from more3s import features
 
@@ -125,7 +125,7 @@ def test_bc_pixels_trains_saves_loads_and_acts_on_live_frames(pixel_run: tuple[R
     assert [c["train_step"] for c in manifest["checkpoints"]] == [2, 4]
     assert sorted(last["sha256"]) == ["step00000004.frames.json", "step00000004.json", "step00000004.pt"]
 
-    loaded = training.load_checkpoint(spec, Path(last["path"]), spec.env_spec())
+    loaded = checkpoints.load_checkpoint(spec, Path(last["path"]), spec.env_spec())
     assert tuple(loaded.algo.impl.observation_shape) == (6, 84, 84)  # 2 RGB frames
     policy = loaded.policy()
     assert isinstance(policy, StackedFramesPolicy)

@@ -359,7 +359,7 @@ def rehash(folder: Path) -> None:
     """Record the files' current hashes on the card and in the manifest: data made wrong by its
     maker, not damaged later."""
     card = io.read_json(folder / paths.DATASET_CARD)
-    card["sha256"] = {f"{field}.npy": datasets.sha256(folder / f"{field}.npy") for field in datasets.FIELDS}
+    card["sha256"] = {f"{field}.npy": manifest.sha256(folder / f"{field}.npy") for field in datasets.FIELDS}
     io.write_json(folder / paths.DATASET_CARD, card)
     manifest.write(folder)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import generated_spec, write_random_dataset
 
-from benchmark import behaviour, config, dataset_stage, datasets, io
+from benchmark import behaviour, config, dataset_stage, datasets, io, manifest
 from benchmark.errors import BenchmarkError
 
 
@@ -19,12 +19,12 @@ def test_round_trip_keeps_arrays_and_records_hashes(tmp_path: Path) -> None:
     loaded = datasets.load(tmp_path)
     for field in datasets.FIELDS:
         np.testing.assert_array_equal(getattr(loaded, field), getattr(written, field))
-        assert loaded.card["sha256"][f"{field}.npy"] == datasets.sha256(tmp_path / f"{field}.npy")
+        assert loaded.card["sha256"][f"{field}.npy"] == manifest.sha256(tmp_path / f"{field}.npy")
     assert loaded.card["episodes"] == 4
     assert loaded.sha256 == written.card["dataset_sha256"]
     # the manifest, written last, lists every file, the card included, with its hash
     listed = io.read_json(tmp_path / "manifest.json")["files"]
-    assert listed == {path.name: datasets.sha256(path) for path in tmp_path.iterdir() if path.name != "manifest.json"}
+    assert listed == {path.name: manifest.sha256(path) for path in tmp_path.iterdir() if path.name != "manifest.json"}
     assert "dataset.json" in listed
 
 

@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 import pytest
 
-from benchmark import config, dataset_stage, datasets, importers
+from benchmark import config, dataset_stage, datasets, importers, manifest
 from benchmark.errors import BenchmarkError
 from benchmark.specs import DatasetSpec
 
@@ -347,7 +347,7 @@ def test_generate_imports_d4rl_into_a_loadable_dataset(tmp_path: Path) -> None:
     card = loaded.card
     assert set(card["sha256"]) == {f"{name}.npy" for name in datasets.FIELDS}
     assert card["source"] == "d4rl" and card["action_size"] == 3
-    assert card["mirror_file"]["sha256"] == datasets.sha256(mirror / "d4rl" / "hopper_medium-v2.hdf5")
+    assert card["mirror_file"]["sha256"] == manifest.sha256(mirror / "d4rl" / "hopper_medium-v2.hdf5")
     assert card["last_row_cut_by_end_of_data"] and "next_observations" in card["ignored_fields"]
     assert "behaviour_normalized_return" in card
     assert loaded.observations.shape == (250, 11)
