@@ -60,20 +60,6 @@ def test_malformed_arrays_are_named(tmp_path: Path, field: str, corrupt, expecte
         datasets.write(tmp_path / "bad", arrays, dict(dataset.card))
 
 
-def test_atari_frames_are_stored_once_and_stacked_at_sample_time(tmp_path: Path) -> None:
-    dataset = write_random_dataset(tmp_path, "atari")
-    assert dataset.observations.shape[1:] == (84, 84)
-    loaded = datasets.load(tmp_path)
-    assert isinstance(loaded.observations, np.memmap)
-    buffer = loaded.to_d3rlpy(frame_stack=4)
-    episode = buffer.episodes[0]
-    transition = buffer.transition_picker(episode, 10)
-    assert transition.observation.shape == (4, 84, 84)
-    # the stack ends with frame 10 and starts 3 frames earlier
-    np.testing.assert_array_equal(transition.observation[-1], loaded.observations[10])
-    np.testing.assert_array_equal(transition.observation[0], loaded.observations[7])
-
-
 def test_scripted_behaviour_beats_random_play() -> None:
     """The generated Atari data spans random to good play: the script must really play."""
     played = list(behaviour.scripted_atari_episodes("breakout", 2500, [0.0, 1.0], seed=0, max_episode_frames=10_000))
