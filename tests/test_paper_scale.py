@@ -154,7 +154,7 @@ def paper_scale_preset(mirror: Path) -> dict[str, Any]:
 def write_fixtures(mirror: Path) -> None:
     write_replay(mirror / "dqn-replay" / "Breakout" / "1" / "replay_logs")
     write_d4rl(mirror / "d4rl" / "hopper_medium-v2.hdf5", n=64)
-    write_minari(mirror / "minari" / "mujoco" / "hopper" / "medium-v0", lengths=(20, 24, 20))
+    write_minari(mirror / "minari", "mujoco/hopper/medium-v0", lengths=(20, 24, 20))
 
 
 @dataclass
