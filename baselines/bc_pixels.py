@@ -23,7 +23,7 @@ import d3rlpy
 import numpy as np
 from d3rlpy.dataset import Transition
 
-from baselines._d3rlpy import D3rlpyBaseline
+from baselines._d3rlpy import D3rlpyBaseline, to_d3rlpy
 from benchmark import io
 from benchmark.algorithms import BatchPolicy, Budget, register
 from benchmark.datasets import OfflineDataset
@@ -115,7 +115,7 @@ class PixelBehaviourCloning(D3rlpyBaseline):
         self.frames = self.frames_spec(self.spec.suite, data.card["env"], data.card["name"], hp)
         drawn = load_frames(self.frames, data)  # (N, S, S, 3), memory-mapped
         # channels-first, a view: the picker copies each sampled stack out of the store
-        return data.to_d3rlpy(None, np.moveaxis(drawn, -1, 1), PaddedFrameStackPicker(self.hyperparameters.frames))
+        return to_d3rlpy(data, None, np.moveaxis(drawn, -1, 1), PaddedFrameStackPicker(self.hyperparameters.frames))
 
     def save(self, path: Path) -> list[Path]:
         """d3rlpy's files, and the frames store's spec (its render protocol) beside them."""

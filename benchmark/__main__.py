@@ -32,9 +32,10 @@ from benchmark import (  # noqa: E402
     io,
     paths,
     plan,
-    provenance,
     report,
+    results_readme,
     scores,
+    seeding,
     training,
 )
 from benchmark.errors import BenchmarkError  # noqa: E402
@@ -180,10 +181,10 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(behaviour_spec.dir)
             # one torch thread per job: more oversubscribes the cores (SAC ran ~10x slower)
             io.remove_stale_temps(folder)
-            training.seed_everything(behaviour_spec.seed, behaviour_spec.torch_threads)
+            seeding.seed_everything(behaviour_spec.seed, behaviour_spec.torch_threads)
             behaviour.train_sac(behaviour_spec.env, behaviour_spec.seed, folder=folder, **behaviour_spec.sac)
         elif args.stage == "features":
-            training.seed_everything(0, args.threads)
+            seeding.seed_everything(0, args.threads)
             encode_spec = _cache_spec(features.FeaturesSpec, args.spec, ("suite", "env", "dataset"))
             io.remove_stale_temps(encode_spec.folder)
             features.build(encode_spec)
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             counted = reproduction.counts(found["verdict"], found["protocol_differences"])
             print(f"{args.a} against {args.b}: {counted}; tables and figure in {args.out}")
         elif args.stage == "results-readme":
-            text = provenance.results_readme(
+            text = results_readme.make(
                 args.command, args.wall_s, paths.SCORES, paths.RESOURCES / "datasets", paths.RESOURCES / "features"
             )
             io.remove_stale_temps(paths.RESULTS)

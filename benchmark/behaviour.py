@@ -319,7 +319,7 @@ def train_sac(task: str, seed: int, steps: int, medium_step: int, update_interva
         # The learning curve: mean training-episode return in each tenth of the whole run.
         "training_return_along_buffer": curve,
         "wall_s": round(time.time() - started, 1),
-        "sha256": {name: datasets.sha256(folder / name) for name in (MEDIUM_POLICY, EXPERT_POLICY)},
+        "sha256": {name: manifest.sha256(folder / name) for name in (MEDIUM_POLICY, EXPERT_POLICY)},
     }
     io.write_json(folder / BEHAVIOUR_CARD, card)
     return card

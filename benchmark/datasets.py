@@ -1,4 +1,4 @@
-"""Offline datasets: one storage format, cards with hashes, integrity checks, d3rlpy adapters.
+"""Offline datasets: one storage format, cards with hashes, integrity checks.
 
 On disk a dataset is a folder of plain `.npy` files (openable with numpy alone, memory-mapped on
 load, no pickle) and a `dataset.json` card:
@@ -9,8 +9,8 @@ load, no pickle) and a `dataset.json` card:
     terminals.npy     (N,) float32   1 where the episode ended by termination
     timeouts.npy      (N,) float32   1 where it was cut (time limit, end of data)
 
-Atari frames are stored once and stacked at sample time (d3rlpy's frame-stack pickers), not
-stored as four stacked copies.
+Atari frames are stored once and stacked at sample time (d3rlpy's frame-stack pickers, through
+`baselines._d3rlpy.to_d3rlpy`), not stored as four stacked copies.
 
 Every load checks the folder's manifest (benchmark.manifest: every file's sha256, the card's
 too) and the files' contents (finite numbers, dtypes, actions within range); a run's load also
@@ -69,36 +69,6 @@ class OfflineDataset:
         cumulative = np.concatenate([[0.0], np.cumsum(self.rewards, dtype=np.float64)])
         starts = np.concatenate([[0], ends[:-1] + 1])
         return cumulative[ends + 1] - cumulative[starts]
-
-    def to_d3rlpy(
-        self, frame_stack: int | None, observations: np.ndarray | None = None, transition_picker: Any = None
-    ) -> Any:
-        """A d3rlpy MDPDataset over the stored arrays (no copy of the frames). `observations`, one row
-        per stored one, stand in for the stored observations (bc-pixels: the states' rendered frames),
-        and `transition_picker` for d3rlpy's, where given."""
-        import d3rlpy
-
-        discrete = self.actions.ndim == 1
-        kwargs: dict[str, Any] = {}
-        if transition_picker is not None:
-            kwargs["transition_picker"] = transition_picker
-        if observations is None:
-            observations = self.observations
-        if frame_stack:
-            # (N, 84, 84) -> (N, 1, 84, 84): a view; the pickers stack 4 frames per sample.
-            observations = observations.reshape(observations.shape[0], 1, *observations.shape[1:])
-            kwargs["transition_picker"] = d3rlpy.dataset.FrameStackTransitionPicker(frame_stack)
-            kwargs["trajectory_slicer"] = d3rlpy.dataset.FrameStackTrajectorySlicer(frame_stack)
-        return d3rlpy.dataset.MDPDataset(
-            observations=observations,
-            actions=self.actions.reshape(-1, 1) if discrete else self.actions,
-            rewards=self.rewards.reshape(-1, 1),
-            terminals=self.terminals,
-            timeouts=self.timeouts,
-            action_space=d3rlpy.ActionSpace.DISCRETE if discrete else d3rlpy.ActionSpace.CONTINUOUS,
-            action_size=int(self.card["action_size"]),
-            **kwargs,
-        )
 
 
 def load(folder: Path, verify: bool = True, env: EnvSpec | None = None, name: str | None = None) -> OfflineDataset:

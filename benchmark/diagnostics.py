@@ -29,10 +29,11 @@ import numpy as np
 
 from benchmark import config, datasets, envs, generators, io, paths
 from benchmark.algorithms import BatchPolicy, ClosablePolicy
+from benchmark.checkpoints import load_checkpoint, verified_checkpoints
 from benchmark.errors import BenchmarkError
 from benchmark.evaluation import run_episodes
+from benchmark.seeding import seed_everything
 from benchmark.specs import RunRecord
-from benchmark.training import load_checkpoint, seed_everything, verified_checkpoints
 
 log = logging.getLogger(__name__)
 

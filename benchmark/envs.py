@@ -16,6 +16,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from benchmark import compat
+
 ATARI_GAMES: dict[str, str] = {
     "breakout": "ALE/Breakout-v5",
     "pong": "ALE/Pong-v5",
@@ -84,10 +86,8 @@ def protocol_for(suite: str, overrides: dict[str, Any] | None = None) -> Protoco
 
 def protocol_from_record(record: dict[str, Any]) -> Protocol:
     """The protocol a run recorded (its config.json `protocol`), as it was measured."""
-    if not record["name"].startswith("atari"):
-        return MujocoProtocol(**record)
-    # atari-dt-v1 records predate the field: their stacks started with copies of the reset frame
-    return AtariProtocol(**{"frame_stack_padding": "reset", **record})
+    filled = compat.protocol(record)  # an older version's record: the fields it predates filled in
+    return AtariProtocol(**filled) if filled["name"].startswith("atari") else MujocoProtocol(**filled)
 
 
 def _register_ale() -> None:

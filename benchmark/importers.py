@@ -13,6 +13,9 @@ local copy; every missing file is reported with the path expected and where to o
   one hdf5 file per dataset with top-level `observations, actions, rewards, terminals, timeouts`
   (optionally `next_observations`, `infos/*`). Scores are normalised
   elsewhere (benchmark.scores).
+- Minari (minari.farama.org): a local dataset folder `<dataset_id>/`, as `minari download` leaves
+  it: `data/metadata.json` beside `data/main_data.hdf5` (hdf5 format) or one folder per episode
+  (arrow format). Read with the `minari` package from the folder's path, so nothing is downloaded.
 
 What Dopamine's store holds, beyond the file list (read from Dopamine's replay buffer and runner,
 which wrote DQN-Replay):
@@ -539,66 +542,83 @@ def _read_d4rl(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
 # --------------------------------------------------------------------------------------------
 # Minari (local datasets, as `minari download` or `minari.create_dataset_from_buffers` write them)
 
+MINARI_METADATA = "metadata.json"  # in <dataset_id>/data/, beside the episodes
+MINARI_HDF5 = "main_data.hdf5"  # the hdf5 format's one file; the arrow format keeps a folder per episode
 MINARI_EPISODE_FIELDS = ("observations", "actions", "rewards", "terminations", "truncations")
 
 
 def read_minari(folder: Path | str) -> dict[str, np.ndarray]:
     """The stored arrays of one local Minari dataset, `<root>/<dataset_id>/`.
 
-    Minari keeps `data/main_data.hdf5` with one group per episode (`episode_<i>`: observations,
-    one row more than actions, since it holds the final observation; actions, rewards,
-    terminations, truncations) and `metadata.json`. Box observations and actions only.
+    Read by the `minari` package, which knows its hdf5 and arrow formats and their versions, from
+    the folder alone (`data/metadata.json` and the episodes beside it): nothing is downloaded.
+    Each episode's observations hold one row more than its actions (the final observation), which
+    is left out. Box observations and actions only.
     """
     return _read_minari(Path(folder))[0]
 
 
-def _read_minari(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    import h5py
-
-    path = folder / "data" / "main_data.hdf5"
-    if not path.is_file():
-        raise BenchmarkError(f"{path}: missing Minari file; {MINARI_WHERE}")
-    columns: dict[str, list[np.ndarray]] = {name: [] for name in FIELDS}
-    try:
-        with h5py.File(path, "r") as f:
-            names = sorted((k for k in f if k.startswith("episode_")), key=lambda k: int(k.split("_")[1]))
-            if not names:
-                raise BenchmarkError(f"{path}: no episode_<i> groups; not a Minari dataset")
-            for name in names:
-                episode = f[name]
-                for field_name in MINARI_EPISODE_FIELDS:
-                    if not isinstance(episode.get(field_name), h5py.Dataset):
-                        raise BenchmarkError(
-                            f"{path}: {name}/{field_name} missing or not an array (dict spaces are not supported)"
-                        )
-                raw = {field_name: episode[field_name][()] for field_name in MINARI_EPISODE_FIELDS}
-                steps = len(raw["rewards"])
-                for field_name, rows in (("observations", steps + 1), ("actions", steps)):
-                    if raw[field_name].ndim != 2 or len(raw[field_name]) != rows:
-                        raise BenchmarkError(
-                            f"{path}: {name}/{field_name}: shape {raw[field_name].shape}, expected ({rows}, dim)"
-                        )
-                for field_name in ("rewards", "observations", "actions"):
-                    if not np.isfinite(raw[field_name]).all():
-                        raise BenchmarkError(f"{path}: {name}/{field_name}: contains NaN or inf")
-                terminated = bool(raw["terminations"][-1]) if steps else False
-                end = np.zeros(steps, np.float32)
-                end[-1:] = 1.0
-                columns["observations"].append(raw["observations"][:-1].astype(np.float32))
-                columns["actions"].append(raw["actions"].astype(np.float32))
-                columns["rewards"].append(raw["rewards"].astype(np.float32))
-                columns["terminals"].append(end if terminated else np.zeros(steps, np.float32))
-                columns["timeouts"].append(np.zeros(steps, np.float32) if terminated else end)
-    except BenchmarkError:
-        raise
-    except (OSError, ValueError, KeyError) as error:
-        raise BenchmarkError(f"{path}: not a readable HDF5 file ({_one_line(error)})") from error
-    metadata_path = folder / "metadata.json"
-    metadata = io.read_json(metadata_path) if metadata_path.is_file() else {}
+def _read_minari(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Any], Path]:
+    """The arrays, the card's notes, and what was read: the hdf5 file, or the arrow data folder."""
+    data = folder / "data"
+    metadata_path = data / MINARI_METADATA
+    if not metadata_path.is_file():
+        raise BenchmarkError(f"{metadata_path}: missing Minari file; {MINARI_WHERE}")
+    metadata = io.read_json(metadata_path)  # minari's own read would fail with no file named
     if not isinstance(metadata, dict):
         raise BenchmarkError(f"{metadata_path}: not a JSON object (Minari's dataset metadata)")
-    notes = {"episodes_read": len(names), "minari_dataset_id": metadata.get("dataset_id")}
-    return {name: np.concatenate(parts) for name, parts in columns.items()}, notes
+    hdf5 = metadata.get("data_format") == "hdf5"
+    read_from = data / MINARI_HDF5 if hdf5 else data
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in FIELDS}
+    try:
+        dataset = _minari_dataset(data, metadata_path)
+        for episode in dataset.iterate_episodes():
+            _add_minari_episode(columns, episode, read_from)
+    except BenchmarkError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AssertionError) as error:
+        what = "HDF5 file" if hdf5 else "Minari dataset"
+        raise BenchmarkError(f"{read_from}: not a readable {what} ({_one_line(error)})") from error
+    if not columns["rewards"]:
+        raise BenchmarkError(f"{read_from}: no episodes; not a Minari dataset")
+    notes = {"episodes_read": len(columns["rewards"]), "minari_dataset_id": metadata.get("dataset_id")}
+    return {name: np.concatenate(parts) for name, parts in columns.items()}, notes, read_from
+
+
+def _minari_dataset(data: Path, metadata_path: Path) -> Any:
+    """minari's reader of the local dataset in `data`, its spaces checked."""
+    import gymnasium as gym
+    import minari
+
+    dataset = minari.MinariDataset(data)
+    for what, space in (("observation", dataset.observation_space), ("action", dataset.action_space)):
+        if not isinstance(space, gym.spaces.Box):
+            raise BenchmarkError(
+                f"{metadata_path}: {what} space {type(space).__name__}; Box observations and actions only "
+                "(dict spaces are not supported)"
+            )
+    return dataset
+
+
+def _add_minari_episode(columns: dict[str, list[np.ndarray]], episode: Any, path: Path) -> None:
+    """Check one Minari episode and append it to the stored arrays' `columns`."""
+    name = f"episode_{episode.id}"
+    raw = {field_name: np.asarray(getattr(episode, field_name)) for field_name in MINARI_EPISODE_FIELDS}
+    steps = len(raw["rewards"])
+    for field_name, rows in (("observations", steps + 1), ("actions", steps)):
+        if raw[field_name].ndim != 2 or len(raw[field_name]) != rows:
+            raise BenchmarkError(f"{path}: {name}/{field_name}: shape {raw[field_name].shape}, expected ({rows}, dim)")
+    for field_name in ("rewards", "observations", "actions"):
+        if not np.isfinite(raw[field_name]).all():
+            raise BenchmarkError(f"{path}: {name}/{field_name}: contains NaN or inf")
+    terminated = bool(raw["terminations"][-1]) if steps else False
+    end = np.zeros(steps, np.float32)
+    end[-1:] = 1.0
+    columns["observations"].append(raw["observations"][:-1].astype(np.float32))
+    columns["actions"].append(raw["actions"].astype(np.float32))
+    columns["rewards"].append(raw["rewards"].astype(np.float32))
+    columns["terminals"].append(end if terminated else np.zeros(steps, np.float32))
+    columns["timeouts"].append(np.zeros(steps, np.float32) if terminated else end)
 
 
 # --------------------------------------------------------------------------------------------
@@ -705,7 +725,10 @@ def _import_box(
     """A D4RL file or a Minari dataset (box observations and actions) -> the stored arrays and card fields."""
     mirror_path = _mirror_path(spec)
     path = _resolve_case(mirror_path)
-    arrays, notes = _read_d4rl(path) if source_name == "d4rl" else _read_minari(path)
+    if source_name == "d4rl":
+        (arrays, notes), data_file = _read_d4rl(path), path
+    else:
+        arrays, notes, data_file = _read_minari(path)
     width, dims = arrays["observations"].shape[1], arrays["actions"].shape[1]
     if (width,) != tuple(env_spec.observation_shape):
         raise BenchmarkError(
@@ -716,17 +739,28 @@ def _import_box(
         raise BenchmarkError(
             f"{path}: field 'actions': {dims} values per row, {env_spec.env} has {env_spec.action_size}"
         )
-    data_file = path if source_name == "d4rl" else path / "data" / "main_data.hdf5"
     _fit(arrays, data_file, env_spec)
     card = {
         "source": source_name,
         "mirror_path": str(mirror_path),
-        "mirror_file": {"path": str(data_file), "bytes": data_file.stat().st_size, "sha256": sha256(data_file)},
+        **_mirror_record(data_file),
         **notes,
         "rewards_clipped": False,
         "behaviour": behaviour,
     }
     return arrays, card
+
+
+def _mirror_record(read_from: Path) -> dict[str, Any]:
+    """The card's record of the mirror's data: the file read (D4RL, Minari's hdf5 format), or every
+    file of the folder read (Minari's arrow format: a folder per episode)."""
+    if read_from.is_file():
+        return {"mirror_file": _file_record(read_from)}
+    return {"mirror_files": [_file_record(path) for path in sorted(read_from.rglob("*")) if path.is_file()]}
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    return {"path": str(path), "bytes": path.stat().st_size, "sha256": sha256(path)}
 
 
 @source("d4rl", ("mujoco",), (), stands_for=_own_name)

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from benchmark import envs, io, paths
+from benchmark import compat, envs, io, paths
 from benchmark.errors import BenchmarkError
 
 # Inside the package (package data), so an installed package finds it; the workflow validates with it too.
@@ -364,6 +364,6 @@ def _protocol(record: _Record) -> envs.Protocol:
         raise BenchmarkError(f"{record.where}: key 'protocol.{unknown[0]}': unknown; allowed: {', '.join(allowed)}")
     for field in allowed:
         kind = {bool: "bool", int: "int", float: "float", str: "str"}[type(getattr(default, field))]
-        # atari-dt-v1 records predate frame_stack_padding; envs.protocol_from_record knows their value
-        record.get(field, kind, optional=field == "frame_stack_padding")
+        # a field added after the record's version may be absent: compat.protocol fills it
+        record.get(field, kind, optional=field in compat.ATARI_PROTOCOL_ADDED)
     return envs.protocol_from_record(record.value)

@@ -204,7 +204,7 @@ def build_frames(spec: FramesSpec) -> dict[str, Any]:
         "bytes": int((folder / "frames.npy").stat().st_size),
         "frames_per_s": round(n / max(wall, 1e-9), 1),
         "wall_s": round(wall, 2),
-        "sha256": {"frames.npy": datasets.sha256(folder / "frames.npy")},
+        "sha256": {"frames.npy": manifest.sha256(folder / "frames.npy")},
     }
     io.write_json(folder / FRAMES_CARD, card)
     manifest.write(folder)  # last: its presence means the store is whole
@@ -242,7 +242,7 @@ def build(spec: FeaturesSpec) -> dict[str, Any]:
             moments.add(encoded.numpy().astype(np.float16))  # as training reads them
     statistics = moments.result()
     io.atomic_write(folder / STATISTICS, lambda f: np.save(f, statistics))
-    stored["sha256"][STATISTICS] = datasets.sha256(folder / STATISTICS)
+    stored["sha256"][STATISTICS] = manifest.sha256(folder / STATISTICS)
     io.atomic_write(folder / "text_index.npy", lambda f: np.save(f, text_index.astype(np.int32)))
     io.write_json(folder / "texts.json", [str(t) for t in catalogue])
     encoder.save(folder)
@@ -298,7 +298,7 @@ def _encode_all(
         "frames_wall_s": round(frame_s, 2),  # MuJoCo: offscreen rendering of every state
         "encode_wall_s": round(encode_s, 2),
         "encode_pairs_per_s": round(shape[0] / max(encode_s, 1e-9), 1),
-        "sha256": {"features.npy": datasets.sha256(path)},
+        "sha256": {"features.npy": manifest.sha256(path)},
     }
 
 

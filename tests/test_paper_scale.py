@@ -52,7 +52,7 @@ import yaml
 from conftest import REPO
 from test_benchmark.test_importers import write_d4rl, write_minari, write_replay
 
-from benchmark import algorithms, config, dataset_stage, io, paths, training
+from benchmark import algorithms, checkpoints, config, dataset_stage, io, paths
 from benchmark.specs import RunSpec
 from more3s import features
 
@@ -154,7 +154,7 @@ def paper_scale_preset(mirror: Path) -> dict[str, Any]:
 def write_fixtures(mirror: Path) -> None:
     write_replay(mirror / "dqn-replay" / "Breakout" / "1" / "replay_logs")
     write_d4rl(mirror / "d4rl" / "hopper_medium-v2.hdf5", n=64)
-    write_minari(mirror / "minari" / "mujoco" / "hopper" / "medium-v0", lengths=(20, 24, 20))
+    write_minari(mirror / "minari", "mujoco/hopper/medium-v0", lengths=(20, 24, 20))
 
 
 @dataclass
@@ -275,11 +275,11 @@ def test_checkpoints_reload_whole(paper_scale: PaperScale, monkeypatch: pytest.M
     same tensors: names, shapes, dtypes and values; float32 weights; the paper's sizes built."""
     monkeypatch.chdir(paper_scale.project)
     for spec in paper_scale.runs:
-        checkpoints = io.read_json(paths.checkpoint_dir(spec["run"]) / "checkpoints.json")["checkpoints"]
-        assert [c["train_step"] for c in checkpoints] == [2]
-        path = Path(checkpoints[-1]["path"])
+        kept = io.read_json(paths.checkpoint_dir(spec["run"]) / "checkpoints.json")["checkpoints"]
+        assert [c["train_step"] for c in kept] == [2]
+        path = Path(kept[-1]["path"])
         run = RunSpec.from_dict(spec, spec["run"])
-        algorithm = training.load_checkpoint(run, path, run.env_spec())
+        algorithm = checkpoints.load_checkpoint(run, path, run.env_spec())
         again = tmp_path / path.name
         algorithm.save(again)
         saved, resaved = (torch.load(p, weights_only=True, map_location="cpu") for p in (path, again))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark import io, paths
+from benchmark import compat, paths
 from benchmark.report import tables
 from benchmark.specs import RunKey
 
@@ -68,11 +68,10 @@ def load(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     closed-loop curve point (suite, env, dataset, algorithm, seed, step, mse), from results/ alone."""
     rows, curves = [], []
     for key in frame[[*KEY, "seed"]].to_dict("records"):
-        path = paths.run_dir(RunKey(**key).id) / paths.DIAGNOSTICS
-        if not path.exists():
+        record = compat.diagnostics(paths.run_dir(RunKey(**key).id) / paths.DIAGNOSTICS)
+        if record is None:
             rows.append({**key, "measured": False})
             continue
-        record = io.read_json(path)
         rows += _rows(key, record)
         loop = record.get("closed_loop")
         if loop:

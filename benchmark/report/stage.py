@@ -15,14 +15,14 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark import paths, scores
+from benchmark import compat, paths, scores
+from benchmark.compat import NOT_RECORDED
 from benchmark.errors import BenchmarkError
 from benchmark.report import diagnostics, figures, ladder, published, reproduction, statistics, tables
 from benchmark.report.statistics import SCORES, Settings
 from benchmark.specs import RunKey, RunRecord
 
 KEY = scores.RUN_KEY[:-1]  # a cell of the grid: every seed of one (task, dataset, algorithm)
-NOT_RECORDED = "not recorded"
 NORMALISERS = {scores.ATARI_GAMER: "100 = the DT paper's gamer score", scores.D4RL: "100 = D4RL's expert score"}
 BEST_NOTE = (
     "final = the last evaluation; best = the best evaluation (max over checkpoints of the mean return), "
@@ -53,15 +53,12 @@ def _run_facts(record: RunRecord) -> dict[str, Any]:
     """What the paper-vs-reproduced and provenance tables need from a run's config.json."""
     dataset = record.spec.dataset
     provenance = record.provenance
-    transitions = record.dataset_transitions
     return {
         "data_source": dataset.source,
         "generator": dataset.options.get("generator"),
-        # runs before `dataset_transitions` was recorded know only the generator's option
-        "transitions": dataset.options.get("transitions") if transitions is None else transitions,
+        "transitions": compat.dataset_transitions(record.dataset_transitions, dataset.options),
         "batch_size": record.spec.budget.batch_size,
-        # what the algorithm reads; runs made before config.json recorded it: "not recorded"
-        "inputs": NOT_RECORDED if record.inputs is None else record.inputs,
+        "inputs": compat.inputs(record.inputs),
         "python": provenance["python"],
         "packages": ", ".join(f"{k} {v}" for k, v in provenance["packages"].items()),
         "machine": f"{provenance['machine']['cpus']} CPUs, {provenance['machine']['platform']}",
@@ -72,12 +69,11 @@ def _run_facts(record: RunRecord) -> dict[str, Any]:
 def _behaviour_facts(recorded: dict[str, Any] | None) -> dict[str, Any]:
     """The data's behaviour policy as the run recorded it from the dataset's card; runs made
     before it was recorded (and cards without a normalised return) leave NaN: "not recorded"."""
-    if recorded is None:
-        return {"behaviour": None, "behaviour_return": math.nan, "behaviour_norm": math.nan}
-    norm = recorded["normalized_return"]
+    behaviour = compat.behaviour(recorded)
+    norm = behaviour["normalized_return"]
     return {
-        "behaviour": recorded["description"],
-        "behaviour_return": float(recorded["episode_return_mean"]),
+        "behaviour": behaviour["description"],
+        "behaviour_return": float(behaviour["episode_return_mean"]),
         "behaviour_norm": math.nan if norm is None else float(norm),
     }
 

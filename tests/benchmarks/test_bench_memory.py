@@ -5,7 +5,7 @@ frames, Breakout-like episode lengths of 200-3000 steps; streamed to disk, never
 kept in pytest's cache folder and reused by the next run with the same size). Then, in a FRESH
 subprocess, the way a training run does: `benchmark.datasets.load` (hashes checked, arrays
 memory-mapped), d3rlpy's dataset with 4-frame stacking at sample time
-(`OfflineDataset.to_d3rlpy(frame_stack=4)`), many transition batches (CQL/BC: 32 transitions) and
+(`baselines._d3rlpy.to_d3rlpy(data, frame_stack=4)`), many transition batches (CQL/BC: 32 transitions) and
 trajectory batches (DT: 8 x 30 steps), and at last one pass over every frame (what a long enough
 training run touches). The subprocess's peak RSS (getrusage maxrss) over the raw single-frame
 bytes is the number, beside the 4.00x of stacking in RAM as d3rlpy's Atari loader and the
@@ -82,11 +82,11 @@ def peak_rss_bytes() -> int:
 
 def measure(folder: Path) -> None:
     """In a fresh process: load, build, sample, touch every frame; write the peak RSS to RESULT."""
-    import d3rlpy  # noqa: F401  (imported before the baseline, as in a training run)
+    from baselines._d3rlpy import to_d3rlpy  # imports d3rlpy before the baseline, as a training run does
 
     baseline = peak_rss_bytes()
     data = datasets.load(folder)
-    buffer = data.to_d3rlpy(frame_stack=4)
+    buffer = to_d3rlpy(data, frame_stack=4)
     for _ in range(TRANSITION_BATCHES):
         batch = buffer.sample_transition_batch(32)
     assert batch.observations.shape[1:] == (4, *FRAME)

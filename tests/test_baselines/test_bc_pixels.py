@@ -15,8 +15,9 @@ import pytest
 import yaml
 from conftest import copy_project, snakemake, write_random_dataset
 
+from baselines._d3rlpy import to_d3rlpy
 from baselines.bc_pixels import PaddedFrameStackPicker, StackedFramesPolicy, stack_frames
-from benchmark import algorithms, config, envs, evaluation, io, paths, training
+from benchmark import algorithms, checkpoints, config, envs, evaluation, io, paths, training
 from benchmark.specs import RunSpec
 from more3s import features
 
@@ -44,7 +45,7 @@ def test_the_training_data_pads_each_episode_with_its_own_first_frame(in_tmp: Pa
     40), not the first episode's last, nor zeros (d3rlpy's own frame stack pads with zeros)."""
     data = write_random_dataset(in_tmp / "data", "mujoco", episodes=2, length=40)
     frames = _labelled_frames(80)
-    dataset = data.to_d3rlpy(None, np.moveaxis(frames, -1, 1), PaddedFrameStackPicker(2))
+    dataset = to_d3rlpy(data, None, np.moveaxis(frames, -1, 1), PaddedFrameStackPicker(2))
     second = dataset.episodes[1]
     first_step = dataset.transition_picker(second, 0)
     assert first_step.observation[:, 0, 0].tolist() == [200, 201, 202, 200, 201, 202]
@@ -125,7 +126,7 @@ def test_bc_pixels_trains_saves_loads_and_acts_on_live_frames(pixel_run: tuple[R
     assert [c["train_step"] for c in manifest["checkpoints"]] == [2, 4]
     assert sorted(last["sha256"]) == ["step00000004.frames.json", "step00000004.json", "step00000004.pt"]
 
-    loaded = training.load_checkpoint(spec, Path(last["path"]), spec.env_spec())
+    loaded = checkpoints.load_checkpoint(spec, Path(last["path"]), spec.env_spec())
     assert tuple(loaded.algo.impl.observation_shape) == (6, 84, 84)  # 2 RGB frames
     policy = loaded.policy()
     assert isinstance(policy, StackedFramesPolicy)

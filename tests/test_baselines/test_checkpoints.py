@@ -13,7 +13,7 @@ import pytest
 import torch
 from conftest import write_random_dataset
 
-from benchmark import algorithms, config, datasets, io, paths, training
+from benchmark import algorithms, checkpoints, config, io, manifest, paths, training
 from benchmark.errors import BenchmarkError
 from benchmark.specs import RunRecord, RunSpec
 
@@ -31,14 +31,14 @@ def trained(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[RunSpec, Path]:
     spec = dataclasses.replace(spec, budget=dataclasses.replace(spec.budget, steps=2, eval_every=2))
     write_random_dataset(spec.dataset.folder, "mujoco", name="mixed")
     training.train(spec)
-    manifest = io.read_json(paths.checkpoint_dir(spec.run) / "checkpoints.json")
-    return spec, Path(manifest["checkpoints"][-1]["path"])
+    listing = io.read_json(paths.checkpoint_dir(spec.run) / "checkpoints.json")
+    return spec, Path(listing["checkpoints"][-1]["path"])
 
 
 def _load(spec: RunSpec, path: Path) -> Any:
     """As evaluation loads: every checkpoint of the run verified first."""
-    training.verified_checkpoints(RunRecord.read(paths.run_dir(spec.run)))
-    return training.load_checkpoint(spec, path, spec.env_spec())
+    checkpoints.verified_checkpoints(RunRecord.read(paths.run_dir(spec.run)))
+    return checkpoints.load_checkpoint(spec, path, spec.env_spec())
 
 
 def _load_unverified(spec: RunSpec, path: Path) -> Any:
@@ -90,6 +90,6 @@ def test_a_damaged_checkpoint_is_one_line_naming_the_file(trained: tuple[RunSpec
 
 def test_the_manifest_records_a_sha256_of_every_checkpoint_file(trained: tuple[RunSpec, Path]) -> None:
     spec, path = trained
-    manifest = io.read_json(paths.checkpoint_dir(spec.run) / "checkpoints.json")
-    recorded = manifest["checkpoints"][-1]["sha256"]
-    assert recorded == {f.name: datasets.sha256(f) for f in (path, path.with_suffix(".json"))}
+    listing = io.read_json(paths.checkpoint_dir(spec.run) / "checkpoints.json")
+    recorded = listing["checkpoints"][-1]["sha256"]
+    assert recorded == {f.name: manifest.sha256(f) for f in (path, path.with_suffix(".json"))}

@@ -29,6 +29,7 @@ import pytest
 import torch
 import yaml
 from conftest import REPO, copy_project, snakemake, write_random_dataset
+from test_benchmark.test_importers import write_minari_episodes
 
 from benchmark import algorithms, config, datasets, io, manifest, paths, training
 from benchmark.errors import BenchmarkError
@@ -359,7 +360,7 @@ def rehash(folder: Path) -> None:
     """Record the files' current hashes on the card and in the manifest: data made wrong by its
     maker, not damaged later."""
     card = io.read_json(folder / paths.DATASET_CARD)
-    card["sha256"] = {f"{field}.npy": datasets.sha256(folder / f"{field}.npy") for field in datasets.FIELDS}
+    card["sha256"] = {f"{field}.npy": manifest.sha256(folder / f"{field}.npy") for field in datasets.FIELDS}
     io.write_json(folder / paths.DATASET_CARD, card)
     manifest.write(folder)
 
@@ -910,10 +911,14 @@ def d4rl(write: Callable[[Path], Any]) -> Callable[[Path], list[str]]:
 
 
 def minari(
-    write_metadata: Callable[[Path], Any], change: Callable[[dict[str, np.ndarray]], Any] = lambda episode: None
+    change_data: Callable[[Path], Any] = lambda data: None,
+    change: Callable[[dict[str, np.ndarray]], Any] = lambda episode: None,
+    data_format: str = "hdf5",
 ) -> Callable[[Path], list[str]]:
+    """A one-episode local Minari dataset, the episode changed by `change` before `minari` writes
+    it and its data/ folder (metadata.json, the episodes) by `change_data` after."""
+
     def make(folder: Path) -> list[str]:
-        root = folder / "mirror" / "hopper-medium-v0"
         arrays = d4rl_arrays(31)
         episode = {
             "observations": arrays["observations"],
@@ -923,8 +928,8 @@ def minari(
             "truncations": np.zeros(30, bool),
         }
         change(episode)
-        write_hdf5(root / "data" / "main_data.hdf5", **{f"episode_0/{k}": v for k, v in episode.items()})
-        write_metadata(root / "metadata.json")
+        root = write_minari_episodes(folder / "mirror", "hopper-medium-v0", [episode], data_format)
+        change_data(root / "data")
         return import_spec("minari", root)
 
     return make
@@ -965,16 +970,30 @@ IMPORTER_CASES = [
     ),
     Case(
         "minari-action-outside-the-box",
-        minari(
-            lambda path: path.write_text("{}"),
-            lambda episode: episode.update(actions=ACTION_OUTSIDE(episode["actions"])),
-        ),
+        minari(change=lambda episode: episode.update(actions=ACTION_OUTSIDE(episode["actions"]))),
         "hopper-medium-v0/data/main_data.hdf5: field 'actions': holds actions outside hopper's action box [-1.0, 1.0] "
         "(first at row 7)",
     ),
-    Case("minari-metadata-not-json", minari(lambda path: path.write_text("{")), "metadata.json: not valid JSON"),
     Case(
-        "minari-metadata-not-an-object", minari(lambda path: path.write_text("[]")), "metadata.json: not a JSON object"
+        "minari-arrow-action-outside-the-box",
+        minari(change=lambda episode: episode.update(actions=ACTION_OUTSIDE(episode["actions"])), data_format="arrow"),
+        "hopper-medium-v0/data: field 'actions': holds actions outside hopper's action box [-1.0, 1.0] "
+        "(first at row 7)",
+    ),
+    Case(
+        "minari-not-hdf5",
+        minari(lambda data: (data / "main_data.hdf5").write_bytes(b"not hdf5")),
+        "hopper-medium-v0/data/main_data.hdf5: not a readable HDF5 file",
+    ),
+    Case(
+        "minari-metadata-not-json",
+        minari(lambda data: (data / "metadata.json").write_text("{")),
+        "data/metadata.json: not valid JSON",
+    ),
+    Case(
+        "minari-metadata-not-an-object",
+        minari(lambda data: (data / "metadata.json").write_text("[]")),
+        "data/metadata.json: not a JSON object",
     ),
 ]
 

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from conftest import REPO, generated_spec, snakemake
 
+from baselines._d3rlpy import to_d3rlpy
 from benchmark import __main__ as cli
 from benchmark import behaviour, config, dataset_stage, datasets
 from benchmark.errors import BenchmarkError
@@ -120,7 +121,7 @@ def test_dqn_online_logs_every_transition_as_single_frames(in_tmp: Path) -> None
     data = dataset_stage.generate(spec, in_tmp / "dqn", in_tmp / "logs")
     assert data.observations.shape == (300, 84, 84) and data.observations.dtype == np.uint8
     assert data.card["behaviour_settings"]["update_start_step"] == 30 and "DoubleDQN" in data.card["behaviour"]
-    transition = datasets.load(in_tmp / "dqn").to_d3rlpy(frame_stack=4).sample_transition_batch(2)
+    transition = to_d3rlpy(datasets.load(in_tmp / "dqn"), frame_stack=4).sample_transition_batch(2)
     assert transition.observations.shape == (2, 4, 84, 84)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import generated_spec, write_random_dataset
 
-from benchmark import behaviour, config, dataset_stage, datasets, io
+from benchmark import behaviour, config, dataset_stage, datasets, io, manifest
 from benchmark.errors import BenchmarkError
 
 
@@ -19,12 +19,12 @@ def test_round_trip_keeps_arrays_and_records_hashes(tmp_path: Path) -> None:
     loaded = datasets.load(tmp_path)
     for field in datasets.FIELDS:
         np.testing.assert_array_equal(getattr(loaded, field), getattr(written, field))
-        assert loaded.card["sha256"][f"{field}.npy"] == datasets.sha256(tmp_path / f"{field}.npy")
+        assert loaded.card["sha256"][f"{field}.npy"] == manifest.sha256(tmp_path / f"{field}.npy")
     assert loaded.card["episodes"] == 4
     assert loaded.sha256 == written.card["dataset_sha256"]
     # the manifest, written last, lists every file, the card included, with its hash
     listed = io.read_json(tmp_path / "manifest.json")["files"]
-    assert listed == {path.name: datasets.sha256(path) for path in tmp_path.iterdir() if path.name != "manifest.json"}
+    assert listed == {path.name: manifest.sha256(path) for path in tmp_path.iterdir() if path.name != "manifest.json"}
     assert "dataset.json" in listed
 
 
@@ -58,20 +58,6 @@ def test_malformed_arrays_are_named(tmp_path: Path, field: str, corrupt, expecte
     arrays[field] = corrupt(arrays[field])
     with pytest.raises(BenchmarkError, match=expected.replace(".", r"\.")):
         datasets.write(tmp_path / "bad", arrays, dict(dataset.card))
-
-
-def test_atari_frames_are_stored_once_and_stacked_at_sample_time(tmp_path: Path) -> None:
-    dataset = write_random_dataset(tmp_path, "atari")
-    assert dataset.observations.shape[1:] == (84, 84)
-    loaded = datasets.load(tmp_path)
-    assert isinstance(loaded.observations, np.memmap)
-    buffer = loaded.to_d3rlpy(frame_stack=4)
-    episode = buffer.episodes[0]
-    transition = buffer.transition_picker(episode, 10)
-    assert transition.observation.shape == (4, 84, 84)
-    # the stack ends with frame 10 and starts 3 frames earlier
-    np.testing.assert_array_equal(transition.observation[-1], loaded.observations[10])
-    np.testing.assert_array_equal(transition.observation[0], loaded.observations[7])
 
 
 def test_scripted_behaviour_beats_random_play() -> None:

@@ -12,7 +12,7 @@ import pytest
 from conftest import generated_spec, write_random_dataset
 from more3s_helpers import random_dataset, trained
 
-from benchmark import config, dataset_stage, diagnostics, envs, generators, io, paths, training
+from benchmark import checkpoints, config, dataset_stage, diagnostics, envs, generators, io, paths, training
 from benchmark.specs import DatasetSpec, RunKey
 
 
@@ -115,7 +115,7 @@ def test_a_run_is_diagnosed_on_its_held_out_data(smoke_config: dict[str, Any], i
     record = diagnostics.diagnose(spec.run)
     assert record == io.read_json(paths.run_dir(spec.run) / paths.DIAGNOSTICS)
     env_spec = spec.env_spec()
-    algorithm = training.load_checkpoint(
+    algorithm = checkpoints.load_checkpoint(
         spec,
         Path(io.read_json(paths.checkpoint_dir(spec.run) / paths.CHECKPOINT_MANIFEST)["checkpoints"][-1]["path"]),
         env_spec,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from baselines._d3rlpy import to_d3rlpy
 from benchmark import envs
 from benchmark.datasets import OfflineDataset
 
@@ -41,7 +42,7 @@ def test_live_frame_stacks_equal_the_stacks_training_builds() -> None:
         np.zeros(n, np.float32),
         {"action_size": 6},
     )
-    data = stored.to_d3rlpy(protocol.frame_stack)
+    data = to_d3rlpy(stored, protocol.frame_stack)
     episode = data.episodes[0]
     for t in range(n):
         np.testing.assert_array_equal(live[t], data.transition_picker(episode, t).observation, err_msg=f"step {t}")

@@ -2,14 +2,15 @@
 
 DQN-Replay: a Dopamine `replay_logs/` folder (gzip'ed np.save arrays per checkpoint, written by a
 ring buffer that pads each episode with 3 zero rows, as Dopamine's does). D4RL: an hdf5 file with
-the top-level datasets D4RL ships. Each fixture frame encodes (checkpoint, episode, step), so a
+the top-level datasets D4RL ships. Minari: local datasets written by `minari` itself, in its hdf5
+and arrow formats. Each fixture frame encodes (checkpoint, episode, step), so a
 sampled trajectory can be traced back to the episode it came from.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import h5py
 import numpy as np
 import pytest
 
-from benchmark import config, dataset_stage, datasets, importers
+from benchmark import config, dataset_stage, datasets, importers, manifest
 from benchmark.errors import BenchmarkError
 from benchmark.specs import DatasetSpec
 
@@ -347,7 +348,7 @@ def test_generate_imports_d4rl_into_a_loadable_dataset(tmp_path: Path) -> None:
     card = loaded.card
     assert set(card["sha256"]) == {f"{name}.npy" for name in datasets.FIELDS}
     assert card["source"] == "d4rl" and card["action_size"] == 3
-    assert card["mirror_file"]["sha256"] == datasets.sha256(mirror / "d4rl" / "hopper_medium-v2.hdf5")
+    assert card["mirror_file"]["sha256"] == manifest.sha256(mirror / "d4rl" / "hopper_medium-v2.hdf5")
     assert card["last_row_cut_by_end_of_data"] and "next_observations" in card["ignored_fields"]
     assert "behaviour_normalized_return" in card
     assert loaded.observations.shape == (250, 11)
@@ -421,35 +422,68 @@ def test_mirror_source_keys_are_checked(tmp_path: Path) -> None:
 # --- Minari ------------------------------------------------------------------------------------
 
 
+def write_minari_episodes(home: Path, dataset_id: str, episodes: list[dict[str, np.ndarray]], data_format: str) -> Path:
+    """A local Minari dataset written by `minari` itself (in `home`, as MINARI_DATASETS_PATH), in
+    its hdf5 or arrow format, from episodes whose observations carry the final observation (one
+    row more than actions); its folder. Hopper's spaces: 11 observations, 3 actions in [-1, 1]."""
+    import gymnasium as gym
+    import minari
+    from minari.data_collector import EpisodeBuffer
+
+    observation_space = gym.spaces.Box(-np.inf, np.inf, (11,), np.float64)
+    # the arrow format stores each array as its space's dtype, and refuses another
+    buffers = [
+        EpisodeBuffer(id=i, **{**episode, "observations": episode["observations"].astype(observation_space.dtype)})
+        for i, episode in enumerate(episodes)
+    ]
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        patch.setenv("MINARI_DATASETS_PATH", str(home))
+        warnings.simplefilter("ignore", UserWarning)  # minari warns that a fixture names no env: it has none
+        minari.create_dataset_from_buffers(
+            dataset_id,
+            buffers,
+            observation_space=observation_space,
+            action_space=gym.spaces.Box(-1.0, 1.0, (3,), np.float32),
+            algorithm_name="random",
+            author="test",
+            author_email="test@example.org",
+            code_permalink="https://example.org",
+            description="a test fixture",
+            data_format=data_format,
+        )
+    return home / dataset_id
+
+
 def write_minari(
-    root: Path, lengths: tuple[int, ...] = (30, 45, 20), terminated: tuple[bool, ...] = (True, False, True)
-):
-    """A local Minari dataset as Minari writes it: data/main_data.hdf5 with one group per episode
-    (observations carry the final observation: one row more than actions) and metadata.json."""
+    home: Path,
+    dataset_id: str = "mujoco/hopper/test-v0",
+    lengths: tuple[int, ...] = (30, 45, 20),
+    terminated: tuple[bool, ...] = (True, False, True),
+    data_format: str = "hdf5",
+) -> list[dict[str, np.ndarray]]:
+    """Random Hopper episodes of `lengths` steps, each ending terminated or truncated, as a local
+    Minari dataset (write_minari_episodes); the episodes."""
     rng = np.random.default_rng(1)
-    (root / "data").mkdir(parents=True, exist_ok=True)
     episodes = []
-    with h5py.File(root / "data" / "main_data.hdf5", "w") as f:
-        for i, (steps, ended) in enumerate(zip(lengths, terminated, strict=True)):
-            episode = {
+    for steps, ended in zip(lengths, terminated, strict=True):
+        last = np.eye(1, steps, steps - 1, dtype=bool)[0]
+        episodes.append(
+            {
                 "observations": rng.normal(size=(steps + 1, 11)),
                 "actions": rng.uniform(-1, 1, size=(steps, 3)).astype(np.float32),
                 "rewards": rng.normal(size=steps),
-                "terminations": np.eye(1, steps, steps - 1, dtype=bool)[0] if ended else np.zeros(steps, bool),
-                "truncations": np.zeros(steps, bool) if ended else np.eye(1, steps, steps - 1, dtype=bool)[0],
+                "terminations": last if ended else np.zeros(steps, bool),
+                "truncations": np.zeros(steps, bool) if ended else last,
             }
-            group = f.create_group(f"episode_{i}")
-            for name, array in episode.items():
-                group.create_dataset(name, data=array)
-            group.create_group("infos")
-            episodes.append(episode)
-    (root / "metadata.json").write_text(json.dumps({"dataset_id": "mujoco/hopper/test-v0"}))
+        )
+    write_minari_episodes(home, dataset_id, episodes, data_format)
     return episodes
 
 
-def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
+@pytest.mark.parametrize("data_format", ["hdf5", "arrow"])
+def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path, data_format: str) -> None:
     mirror = tmp_path / "mirror"
-    episodes = write_minari(mirror / "minari" / "mujoco" / "hopper" / "test-v0")
+    episodes = write_minari(mirror / "minari", data_format=data_format)
     spec = replace(d4rl_spec(mirror), source="minari", mirror_path=str(mirror / "minari/mujoco/hopper/test-v0"))
     folder = tmp_path / "dataset"
     loaded = dataset_stage.generate(spec, folder, folder / "logs")
@@ -459,13 +493,30 @@ def test_minari_dataset_is_imported_episode_by_episode(tmp_path: Path) -> None:
     assert list(ends) == [29, 74, 94]
     assert list(loaded.terminals[ends]) == [1.0, 0.0, 1.0]  # the second episode was truncated
     assert loaded.card["minari_dataset_id"] == "mujoco/hopper/test-v0"
+    data = mirror / "minari/mujoco/hopper/test-v0/data"
+    if data_format == "hdf5":
+        assert loaded.card["mirror_file"]["sha256"] == manifest.sha256(data / "main_data.hdf5")
+    else:  # a folder per episode: every file of it recorded
+        recorded = {Path(file["path"]): file["sha256"] for file in loaded.card["mirror_files"]}
+        assert recorded == {path: manifest.sha256(path) for path in data.rglob("*") if path.is_file()}
     direct = importers.read_minari(mirror / "minari/mujoco/hopper/test-v0")
     np.testing.assert_array_equal(direct["actions"], loaded.actions)
     assert datasets.load(folder).sha256 == loaded.card["dataset_sha256"]
+
+
+def test_the_two_minari_formats_import_to_the_same_dataset(tmp_path: Path) -> None:
+    cards = []
+    for data_format in ("hdf5", "arrow"):
+        write_minari(tmp_path / data_format, data_format=data_format)
+        spec = replace(
+            d4rl_spec(tmp_path), source="minari", mirror_path=str(tmp_path / data_format / "mujoco/hopper/test-v0")
+        )
+        cards.append(dataset_stage.generate(spec, tmp_path / f"{data_format}-dataset", tmp_path / "logs").card)
+    assert cards[0]["dataset_sha256"] == cards[1]["dataset_sha256"]
 
 
 def test_missing_minari_dataset_names_the_expected_file(tmp_path: Path) -> None:
     spec = replace(d4rl_spec(tmp_path), source="minari", mirror_path=str(tmp_path / "minari/hopper-v0"))
     with pytest.raises(BenchmarkError) as error:
         dataset_stage.generate(spec, tmp_path / "dataset", tmp_path / "logs")
-    assert_one_line(error, str(tmp_path / "minari/hopper-v0/data/main_data.hdf5"), "minari download")
+    assert_one_line(error, str(tmp_path / "minari/hopper-v0/data/metadata.json"), "minari download")

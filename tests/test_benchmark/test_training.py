@@ -15,7 +15,7 @@ import pytest
 import torch
 from conftest import write_random_dataset
 
-from benchmark import algorithms, config, datasets, envs, evaluation, io, paths, scores, training
+from benchmark import algorithms, config, datasets, envs, evaluation, io, paths, scores, seeding, training
 from benchmark.errors import BenchmarkError
 from benchmark.specs import Budget, Evaluation, RunSpec
 from more3s import features
@@ -141,7 +141,7 @@ def test_training_writes_the_train_log_from_what_the_algorithm_reports(
 
 
 def _fitted(name: str, spec: RunSpec, budget: Budget) -> Any:
-    training.seed_everything(0, 1)
+    seeding.seed_everything(0, 1)
     env_spec = envs.EnvSpec.of("atari", "breakout", envs.protocol_for("atari"))
     algorithm = algorithms.get(name)(env_spec, spec.hyperparameters, 0)
     log_dir = Path(f"logs-{budget.eval_every}")

@@ -330,7 +330,7 @@ def test_continuous_dt_logs_its_loss_per_action_dimension(tmp_path: Path) -> Non
     assert logged[0, header.index("loss")] > 0
 
     algo, impl = baseline.algo, baseline.algo.impl
-    sampled = data.to_d3rlpy(None).sample_trajectory_batch(8, CONTEXT)
+    sampled = _d3rlpy.to_d3rlpy(data, None).sample_trajectory_batch(8, CONTEXT)
     batch = d3rlpy.torch_utility.TorchTrajectoryMiniBatch.from_batch(
         sampled, impl.device, algo.observation_scaler, algo.action_scaler, algo.reward_scaler
     )
@@ -341,21 +341,3 @@ def test_continuous_dt_logs_its_loss_per_action_dimension(tmp_path: Path) -> Non
         )
         per_dimension = ((predicted - batch.actions) ** 2).mean(dim=-1).reshape(-1) * batch.masks.reshape(-1)
     assert d3rlpy_loss * baseline.loss_scales()["loss"] == pytest.approx(float(per_dimension.mean()), rel=1e-5)
-
-
-def test_a_reported_loss_is_scaled_before_the_train_log(tmp_path: Path) -> None:
-    logged: list[dict[str, float]] = []
-
-    class Log:
-        def start(self) -> None:
-            pass
-
-        def checkpoint(self, step: int, metrics: dict[str, float]) -> None:
-            logged.append(dict(metrics))
-
-    reporter = _d3rlpy._Reporter(Log(), {"loss": 0.25})
-    reporter.before_write_metric(0, 4)
-    reporter.write_metric(0, 4, "loss", 6.0)
-    reporter.write_metric(0, 4, "time_step", 0.5)
-    reporter.save_model(4, None)
-    assert logged == [{"loss": 1.5, "time_step": 0.5}]
