@@ -51,8 +51,8 @@ runtime.configure()  # before anything imports MuJoCo, matplotlib or transformer
 from benchmark import config, datasets, io, paths  # noqa: E402
 from benchmark.diagnostics import action_error  # noqa: E402
 from benchmark.errors import BenchmarkError  # noqa: E402
-from benchmark.specs import Budget, RunKey  # noqa: E402
 from benchmark.seeding import seed_everything  # noqa: E402
+from benchmark.specs import Budget, RunKey  # noqa: E402
 from benchmark.training import TrainLog  # noqa: E402
 
 
