@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import importlib
 import pkgutil
+import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -91,7 +92,7 @@ class Algorithm(Protocol):
     """Constructed as `cls(spec, hyperparameters, seed)` to train, or by `cls.load` to evaluate.
 
     `spec` is the env's spaces under the run's protocol; `hyperparameters` the dict
-    `hyperparameters()` below makes (lists where the dataclass has tuples, once read from JSON).
+    `hyperparameters()` below makes, as config.json records it: `typed` gives back the dataclass.
     An algorithm may also offer `features_spec(suite, env, dataset, hyperparameters)`, a classmethod
     naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs), and
     `frames_spec(...)` (same arguments), naming the frames store (`more3s.features.FramesSpec`) it
@@ -164,6 +165,21 @@ def get(name: str) -> type:
     return algorithms[name]
 
 
+def typed(cls: type, suite: str, hyperparameters: Mapping[str, Any]) -> Any:
+    """`hyperparameters` (a run's dict, as read back from JSON) as `cls`'s dataclass for `suite`:
+    each field as its annotation has it, so a JSON list comes back a tuple where the field is one."""
+    kind = type(cls.default_hyperparameters(suite))
+    return kind(**_as_annotated(kind, hyperparameters))
+
+
+def _as_annotated(kind: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(kind)  # the annotations are postponed: strings until resolved
+    return {
+        name: tuple(value) if typing.get_origin(hints[name]) is tuple and isinstance(value, list) else value
+        for name, value in values.items()
+    }
+
+
 def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """Published defaults for (algorithm, suite) with a preset's overrides applied, as a dict."""
     cls = get(name)
@@ -179,7 +195,7 @@ def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[st
             f"allowed: {', '.join(sorted(allowed))}"
         )
     try:
-        return dataclasses.asdict(dataclasses.replace(defaults, **overrides))
+        return dataclasses.asdict(dataclasses.replace(defaults, **_as_annotated(type(defaults), overrides)))
     except BenchmarkError as error:  # a value the dataclass refuses: "<field>: <why>"
         field, why = str(error).split(": ", 1)
         raise BenchmarkError(f"config key 'algorithms.{name}.{suite}.{field}': {why}") from None
