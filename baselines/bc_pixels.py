@@ -25,7 +25,7 @@ from d3rlpy.dataset import Transition
 
 from baselines._d3rlpy import D3rlpyBaseline
 from benchmark import io
-from benchmark.algorithms import BatchPolicy, Budget, register
+from benchmark.algorithms import BatchPolicy, Budget, register, typed
 from benchmark.datasets import OfflineDataset
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
@@ -47,6 +47,10 @@ class MujocoHyperparameters:
             raise BenchmarkError(f"frames: {self.frames} must be at least 1")
         if self.render_size < NATURE_CNN_MIN_SIZE:
             raise BenchmarkError(f"render_size: {self.render_size} is below the Nature CNN's {NATURE_CNN_MIN_SIZE}")
+
+    def frames_spec(self, env: str, dataset: str) -> FramesSpec:
+        """The frames store a run reads: named here only, for the workflow's frames stage and training alike."""
+        return FramesSpec(env, dataset, RenderProtocol(size=self.render_size))
 
 
 def stack_frames(episode_frames: np.ndarray, index: int, frames: int) -> np.ndarray:
@@ -97,8 +101,7 @@ class PixelBehaviourCloning(D3rlpyBaseline):
 
     @classmethod
     def frames_spec(cls, suite: str, env: str, dataset: str, hyperparameters: dict[str, Any]) -> FramesSpec:
-        """The frames store a run reads (the workflow's frames stage makes it)."""
-        return FramesSpec(env, dataset, RenderProtocol(size=hyperparameters["render_size"]))
+        return typed(cls, suite, hyperparameters).frames_spec(env, dataset)
 
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters
@@ -111,8 +114,7 @@ class PixelBehaviourCloning(D3rlpyBaseline):
         )
 
     def d3rlpy_dataset(self, data: OfflineDataset) -> Any:
-        hp = dataclasses.asdict(self.hyperparameters)
-        self.frames = self.frames_spec(self.spec.suite, data.card["env"], data.card["name"], hp)
+        self.frames = self.hyperparameters.frames_spec(self.spec.env, data.card["name"])
         drawn = load_frames(self.frames, data)  # (N, S, S, 3), memory-mapped
         # channels-first, a view: the picker copies each sampled stack out of the store
         return data.to_d3rlpy(None, np.moveaxis(drawn, -1, 1), PaddedFrameStackPicker(self.hyperparameters.frames))
