@@ -26,9 +26,11 @@ from d3rlpy.dataset import Transition
 from baselines._d3rlpy import D3rlpyBaseline
 from benchmark import io
 from benchmark.algorithms import BatchPolicy, Budget, register, typed
+from benchmark.cost import Cost, nature_cnn
 from benchmark.datasets import OfflineDataset
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
+from more3s.cost import drawing, frames_precompute
 from more3s.features import FramesSpec, load_frames
 from more3s.render import RenderProtocol, StateRenderer
 
@@ -102,6 +104,24 @@ class PixelBehaviourCloning(D3rlpyBaseline):
     @classmethod
     def frames_spec(cls, suite: str, env: str, dataset: str, hyperparameters: dict[str, Any]) -> FramesSpec:
         return typed(cls, suite, hyperparameters).frames_spec(env, dataset)
+
+    @classmethod
+    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
+        """The Nature CNN on the stacked frames, its fc and the policy head (no target network);
+        each live state drawn at evaluation, and the frames store read whole over training."""
+        hp = hyperparameters
+        macs, kernels, flat = nature_cnn(3 * hp.frames, hp.render_size)
+        forward = 2 * (macs + flat * hp.feature_size)
+        parameters = kernels + flat * hp.feature_size + hp.feature_size * env.action_size
+        return Cost(
+            measured="bc-pixels",
+            parameters=parameters,
+            train_step_flops=3 * batch * forward,
+            action_flops=forward,
+            checkpoint_bytes=4 * parameters * 3,  # d3rlpy saves Adam's two moments too
+            action_work=(drawing(hp.render_size),),
+            precompute=(frames_precompute(hp.frames_spec(env.env, dataset), resident=True),),
+        )
 
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters

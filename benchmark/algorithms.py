@@ -96,8 +96,11 @@ class Algorithm(Protocol):
     An algorithm may also offer `features_spec(suite, env, dataset, hyperparameters)`, a classmethod
     naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs), and
     `frames_spec(...)` (same arguments), naming the frames store (`more3s.features.FramesSpec`) it
-    reads (bc-pixels), and `SUITES`, the suites it runs on (all when absent), which validation holds
-    a preset to.
+    reads (bc-pixels); `cost(env, dataset, hyperparameters, batch)`, a classmethod returning what a
+    run costs (`benchmark.cost.Cost`: with the stores above as its `precompute`), which the
+    capacity plan prices (an algorithm without it is priced by `benchmark.cost.fallback`, and the
+    plan says so); and `SUITES`, the suites it runs on (all when absent), which validation holds a
+    preset to.
     """
 
     name: ClassVar[str]  # set by `register`

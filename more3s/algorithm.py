@@ -23,12 +23,14 @@ from tqdm import tqdm
 
 from benchmark import io, paths
 from benchmark.algorithms import BatchPolicy, Budget, TrainLog, register, typed
+from benchmark.cost import Cost
 from benchmark.datasets import OfflineDataset
 from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 from more3s import features as cache
 from more3s import prompts, swaps
+from more3s.cost import run_cost
 from more3s.encoder import EncoderSpec, FrozenEncoder, load_weights
 from more3s.model import RTG_MODES, ModelConfig, More3S
 from more3s.render import StateRenderer
@@ -144,6 +146,10 @@ class More3SAlgorithm:
     @classmethod
     def features_spec(cls, suite: str, env: str, dataset: str, hyperparameters: dict[str, Any]) -> cache.FeaturesSpec:
         return typed(cls, suite, hyperparameters).features_spec(suite, env, dataset)
+
+    @classmethod
+    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
+        return run_cost(env, hyperparameters, batch, hyperparameters.features_spec(env.suite, env.env, dataset))
 
     @property
     def inputs(self) -> str:
