@@ -198,7 +198,7 @@ def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[st
             f"allowed: {', '.join(sorted(allowed))}"
         )
     try:
-        return dataclasses.asdict(dataclasses.replace(defaults, **_as_annotated(type(defaults), overrides)))
+        return dataclasses.asdict(dataclasses.replace(defaults, **overrides))
     except BenchmarkError as error:  # a value the dataclass refuses: "<field>: <why>"
         field, why = str(error).split(": ", 1)
         raise BenchmarkError(f"config key 'algorithms.{name}.{suite}.{field}': {why}") from None
