@@ -21,7 +21,7 @@ from d3rlpy.base import LearnableConfigWithShape
 from d3rlpy.torch_utility import map_location
 
 from benchmark import io
-from benchmark.algorithms import BatchPolicy, Budget, TrainLog
+from benchmark.algorithms import BatchPolicy, Budget, TrainLog, typed
 from benchmark.datasets import OfflineDataset
 from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
@@ -36,7 +36,7 @@ class D3rlpyBaseline:
 
     def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int):
         self.spec = spec
-        self.hyperparameters = type(self.default_hyperparameters(spec.suite))(**hyperparameters)
+        self.hyperparameters = typed(type(self), spec.suite, hyperparameters)
         self.seed = seed
         self.algo: Any = None
 

@@ -13,7 +13,9 @@ import d3rlpy
 
 from baselines._d3rlpy import D3rlpyBaseline
 from benchmark.algorithms import Budget, register
+from benchmark.cost import Cost, d3rlpy_default_network
 from benchmark.datasets import OfflineDataset
+from benchmark.envs import EnvSpec
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class MujocoHyperparameters:
 @register("bc")
 class BehaviourCloning(D3rlpyBaseline):
     PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
+
+    @classmethod
+    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
+        return d3rlpy_default_network(env, batch, measured="bc")
 
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters

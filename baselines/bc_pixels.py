@@ -25,10 +25,12 @@ from d3rlpy.dataset import Transition
 
 from baselines._d3rlpy import D3rlpyBaseline, to_d3rlpy
 from benchmark import io
-from benchmark.algorithms import BatchPolicy, Budget, register
+from benchmark.algorithms import BatchPolicy, Budget, register, typed
+from benchmark.cost import Cost, nature_cnn
 from benchmark.datasets import OfflineDataset
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
+from more3s.cost import drawing, frames_precompute
 from more3s.features import FramesSpec, load_frames
 from more3s.render import RenderProtocol, StateRenderer
 
@@ -47,6 +49,10 @@ class MujocoHyperparameters:
             raise BenchmarkError(f"frames: {self.frames} must be at least 1")
         if self.render_size < NATURE_CNN_MIN_SIZE:
             raise BenchmarkError(f"render_size: {self.render_size} is below the Nature CNN's {NATURE_CNN_MIN_SIZE}")
+
+    def frames_spec(self, env: str, dataset: str) -> FramesSpec:
+        """The frames store a run reads: named here only, for the workflow's frames stage and training alike."""
+        return FramesSpec(env, dataset, RenderProtocol(size=self.render_size))
 
 
 def stack_frames(episode_frames: np.ndarray, index: int, frames: int) -> np.ndarray:
@@ -97,8 +103,25 @@ class PixelBehaviourCloning(D3rlpyBaseline):
 
     @classmethod
     def frames_spec(cls, suite: str, env: str, dataset: str, hyperparameters: dict[str, Any]) -> FramesSpec:
-        """The frames store a run reads (the workflow's frames stage makes it)."""
-        return FramesSpec(env, dataset, RenderProtocol(size=hyperparameters["render_size"]))
+        return typed(cls, suite, hyperparameters).frames_spec(env, dataset)
+
+    @classmethod
+    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
+        """The Nature CNN on the stacked frames, its fc and the policy head (no target network);
+        each live state drawn at evaluation, and the frames store read whole over training."""
+        hp = hyperparameters
+        macs, kernels, flat = nature_cnn(3 * hp.frames, hp.render_size)
+        forward = 2 * (macs + flat * hp.feature_size)
+        parameters = kernels + flat * hp.feature_size + hp.feature_size * env.action_size
+        return Cost(
+            measured="bc-pixels",
+            parameters=parameters,
+            train_step_flops=3 * batch * forward,
+            action_flops=forward,
+            checkpoint_bytes=4 * parameters * 3,  # d3rlpy saves Adam's two moments too
+            action_work=(drawing(hp.render_size),),
+            precompute=(frames_precompute(hp.frames_spec(env.env, dataset), resident=True),),
+        )
 
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters
@@ -111,8 +134,7 @@ class PixelBehaviourCloning(D3rlpyBaseline):
         )
 
     def d3rlpy_dataset(self, data: OfflineDataset) -> Any:
-        hp = dataclasses.asdict(self.hyperparameters)
-        self.frames = self.frames_spec(self.spec.suite, data.card["env"], data.card["name"], hp)
+        self.frames = self.hyperparameters.frames_spec(self.spec.env, data.card["name"])
         drawn = load_frames(self.frames, data)  # (N, S, S, 3), memory-mapped
         # channels-first, a view: the picker copies each sampled stack out of the store
         return to_d3rlpy(data, None, np.moveaxis(drawn, -1, 1), PaddedFrameStackPicker(self.hyperparameters.frames))

@@ -15,7 +15,9 @@ import d3rlpy
 
 from baselines._d3rlpy import D3rlpyBaseline
 from benchmark.algorithms import Budget, register
+from benchmark.cost import Cost, d3rlpy_default_network
 from benchmark.datasets import OfflineDataset
+from benchmark.envs import EnvSpec
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,12 @@ class MujocoHyperparameters:
 @register("cql")
 class ConservativeQLearning(D3rlpyBaseline):
     PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
+
+    @classmethod
+    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
+        # on Atari the QR head has n_quantiles outputs an action (0: a mean head, one)
+        q_heads = (hyperparameters.n_quantiles or 1) if env.suite == "atari" else 1
+        return d3rlpy_default_network(env, batch, measured="cql", q_heads=q_heads)
 
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters

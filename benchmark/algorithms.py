@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import importlib
 import pkgutil
+import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -91,12 +92,15 @@ class Algorithm(Protocol):
     """Constructed as `cls(spec, hyperparameters, seed)` to train, or by `cls.load` to evaluate.
 
     `spec` is the env's spaces under the run's protocol; `hyperparameters` the dict
-    `hyperparameters()` below makes (lists where the dataclass has tuples, once read from JSON).
+    `hyperparameters()` below makes, as config.json records it: `typed` gives back the dataclass.
     An algorithm may also offer `features_spec(suite, env, dataset, hyperparameters)`, a classmethod
     naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs), and
     `frames_spec(...)` (same arguments), naming the frames store (`more3s.features.FramesSpec`) it
-    reads (bc-pixels), and `SUITES`, the suites it runs on (all when absent), which validation holds
-    a preset to.
+    reads (bc-pixels); `cost(env, dataset, hyperparameters, batch)`, a classmethod returning what a
+    run costs (`benchmark.cost.Cost`: with the stores above as its `precompute`), which the
+    capacity plan prices (an algorithm without it is priced by `benchmark.cost.fallback`, and the
+    plan says so); and `SUITES`, the suites it runs on (all when absent), which validation holds a
+    preset to.
     """
 
     name: ClassVar[str]  # set by `register`
@@ -162,6 +166,21 @@ def get(name: str) -> type:
     if name not in algorithms:
         raise BenchmarkError(f"unknown algorithm {name!r}; registered: {', '.join(sorted(algorithms))}")
     return algorithms[name]
+
+
+def typed(cls: type, suite: str, hyperparameters: Mapping[str, Any]) -> Any:
+    """`hyperparameters` (a run's dict, as read back from JSON) as `cls`'s dataclass for `suite`:
+    each field as its annotation has it, so a JSON list comes back a tuple where the field is one."""
+    kind = type(cls.default_hyperparameters(suite))
+    return kind(**_as_annotated(kind, hyperparameters))
+
+
+def _as_annotated(kind: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(kind)  # the annotations are postponed: strings until resolved
+    return {
+        name: tuple(value) if typing.get_origin(hints[name]) is tuple and isinstance(value, list) else value
+        for name, value in values.items()
+    }
 
 
 def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[str, Any]:

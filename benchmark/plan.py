@@ -2,11 +2,13 @@
 
     python -m benchmark plan config/<preset>.yaml   (or `snakemake plan`: results/plan.md)
 
-Every number is computed from the preset's grid and the per-unit costs in `MEASURED`, each
-measured on this project's reference machine with the command beside it. Sizes the reference run
-did not use (the paper's models, encoders, batches) are scaled from the measured cost by the ratio
-of their FLOP counts (`flops`, the usual transformer and convolution counts): linear in work, so
-an estimate, and labelled as one. GPU hours cannot be measured here: they are FLOP counts over a
+Every number is computed from the preset's grid, what each algorithm says a run of it costs (its
+`cost` hook: benchmark.cost) and the per-unit costs in `MEASURED`, each measured on this project's
+reference machine with the command beside it. Sizes the reference run did not use (the paper's
+models, encoders, batches) are scaled from the measured cost by the ratio of their FLOP counts,
+the algorithm's own at the run's sizes and at the measured ones: linear in work, so an estimate,
+and labelled as one. An algorithm without a cost hook is priced by `benchmark.cost.fallback`, and
+the printed plan names it. GPU hours cannot be measured here: they are FLOP counts over a
 named GPU's peak at a stated efficiency (`GPU`), estimates until a GPU run replaces them.
 Evaluation is priced at its upper bound, every episode running to the protocol's cap.
 
@@ -16,15 +18,16 @@ a SLURM submission asks for what this table says, with `SAFETY` headroom.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from benchmark import config, envs, generators, paths
+from benchmark import algorithms, config, cost, envs, generators, paths
 from benchmark.errors import BenchmarkError
-from benchmark.specs import DatasetSpec, RunKey, RunSpec
+from benchmark.specs import DatasetSpec, RunSpec
 
 # -- What was measured, once, on the reference machine ---------------------------------------------
 MACHINE = "Intel Xeon (2 cores, 24 GiB), one torch thread a job"
@@ -37,6 +40,7 @@ class Measured:
     unit: str
     at: dict[str, Any]  # the sizes it was measured at (hyperparameters, batch): what scaling starts from
     command: str  # what measured it (and reads it back)
+    scale: float = 1.0  # what one unit was, in the amounts a `cost.Work` on it gives (FLOPs, pixels)
 
 
 _RUNS = "results/runs/{suite}/*/*/{algorithm}/seed*"
@@ -46,6 +50,7 @@ _RSS = "results/benchmarks/{stage}/{suite}/*/*/{algorithm}/seed*.tsv: max_rss, m
 _DT_ATARI = {"context_size": 8, "num_layers": 2, "embed_size": 64, "batch": 4}
 _DT_MUJOCO = {"context_size": 8, "num_layers": 2, "embed_size": 128, "batch": 8}
 _ENCODER = {"encoder_hidden_size": 384, "encoder_visual_layers": 1, "encoder_cross_layers": 1}
+_MORE3S = {**_ENCODER, "features": "cache", "render_size": 84}  # the encoder's outputs cached, frames 84 pixels square
 _PIXELS = {"batch": 64, "frames": 2, "render_size": 84, "feature_size": 512}  # bc-pixels' defaults, preset batch
 _BENCH_PIXELS = "pytest -m benchmark tests/benchmarks/test_bench_bc_pixels.py (this repo's 2-core box, under load)"
 
@@ -55,13 +60,13 @@ MEASURED: dict[str, Measured] = {
     "train/atari/cql": Measured(0.1203, "s/step", {"batch": 32}, _STEP.format(suite="atari", algorithm="cql")),
     "train/atari/dt": Measured(0.0470, "s/step", _DT_ATARI, _STEP.format(suite="atari", algorithm="dt")),
     "train/atari/more3s": Measured(
-        0.0326, "s/step", {**_DT_ATARI, **_ENCODER}, _STEP.format(suite="atari", algorithm="more3s")
+        0.0326, "s/step", {**_DT_ATARI, **_MORE3S}, _STEP.format(suite="atari", algorithm="more3s")
     ),
     "train/mujoco/bc": Measured(0.0041, "s/step", {"batch": 64}, _STEP.format(suite="mujoco", algorithm="bc")),
     "train/mujoco/cql": Measured(0.0336, "s/step", {"batch": 64}, _STEP.format(suite="mujoco", algorithm="cql")),
     "train/mujoco/dt": Measured(0.0165, "s/step", _DT_MUJOCO, _STEP.format(suite="mujoco", algorithm="dt")),
     "train/mujoco/more3s": Measured(
-        0.0578, "s/step", {**_DT_MUJOCO, **_ENCODER}, _STEP.format(suite="mujoco", algorithm="more3s")
+        0.0578, "s/step", {**_DT_MUJOCO, **_MORE3S}, _STEP.format(suite="mujoco", algorithm="more3s")
     ),
     # bc-pixels: not in the reference run; 200 steps on rendered Hopper frames (its benchmark)
     "train/mujoco/bc-pixels": Measured(0.1156, "s/step", _PIXELS, _BENCH_PIXELS),
@@ -70,13 +75,13 @@ MEASURED: dict[str, Measured] = {
     "evaluate/atari/cql": Measured(0.0014, "s/env step", {}, _EVAL.format(suite="atari", algorithm="cql")),
     "evaluate/atari/dt": Measured(0.0040, "s/env step", _DT_ATARI, _EVAL.format(suite="atari", algorithm="dt")),
     "evaluate/atari/more3s": Measured(
-        0.0089, "s/env step", {**_DT_ATARI, **_ENCODER}, _EVAL.format(suite="atari", algorithm="more3s")
+        0.0089, "s/env step", {**_DT_ATARI, **_MORE3S}, _EVAL.format(suite="atari", algorithm="more3s")
     ),
     "evaluate/mujoco/bc": Measured(0.0003, "s/env step", {}, _EVAL.format(suite="mujoco", algorithm="bc")),
     "evaluate/mujoco/cql": Measured(0.0003, "s/env step", {}, _EVAL.format(suite="mujoco", algorithm="cql")),
     "evaluate/mujoco/dt": Measured(0.0008, "s/env step", _DT_MUJOCO, _EVAL.format(suite="mujoco", algorithm="dt")),
     "evaluate/mujoco/more3s": Measured(
-        0.0158, "s/env step", {**_DT_MUJOCO, **_ENCODER}, _EVAL.format(suite="mujoco", algorithm="more3s")
+        0.0158, "s/env step", {**_DT_MUJOCO, **_MORE3S}, _EVAL.format(suite="mujoco", algorithm="more3s")
     ),
     # its policy's share (drawing the live states, the CNN; 10 envs a batch) + BC's env step
     "evaluate/mujoco/bc-pixels": Measured(0.0060 + 0.0003, "s/env step", _PIXELS, _BENCH_PIXELS),
@@ -97,23 +102,31 @@ MEASURED: dict[str, Measured] = {
         "pytest -m benchmark tests/benchmarks/test_bench_import.py (one synthetic 1M-row buffer; under load)",
     ),
     "dataset/import": Measured(1e-8, "s/byte", {}, "estimate for D4RL/Minari HDF5 reads (100 MB/s); not measured"),
-    # MuJoCo frames under mujoco-render-v2 (84x84, EGL on the CPU).
+    # MuJoCo frames under mujoco-render-v2 (84x84, EGL on the CPU); other sizes scale by pixels.
     "frames/mujoco": Measured(
         3.9e-3,
         "s/frame",
-        {},
+        {"render_size": 84},
         f"resources/features/mujoco/*/*/*/{paths.FEATURES_CARD}: frames_wall_s / pairs (under load)",
+        scale=84 * 84,
     ),
-    # The frozen encoder, pairs per second on one thread (language layers once per distinct text).
+    # The frozen encoder, pairs per second on one thread (language layers once per distinct text);
+    # other encoders scale by their FLOPs a pair, 400,056,320 at these sizes (more3s.cost.encoder_pair_flops)
     "features/encode": Measured(
-        1 / 228.0, "s/pair", _ENCODER, f"resources/features/*/*/*/*/{paths.FEATURES_CARD}: encode_pairs_per_s, mean"
+        1 / 228.0,
+        "s/pair",
+        _ENCODER,
+        f"resources/features/*/*/*/*/{paths.FEATURES_CARD}: encode_pairs_per_s, mean",
+        scale=400_056_320,
     ),
     # Peak resident memory of a job at the default sizes (MB): the floor of every estimate.
     "memory/train": Measured(800, "MB", {}, _RSS.format(stage="train", suite="*", algorithm="{bc,cql,dt}")),
-    "memory/train/more3s": Measured(1840, "MB", _ENCODER, _RSS.format(stage="train", suite="*", algorithm="more3s")),
+    "memory/train/more3s": Measured(1840, "MB", _MORE3S, _RSS.format(stage="train", suite="*", algorithm="more3s")),
     "memory/evaluate": Measured(950, "MB", {}, _RSS.format(stage="evaluate", suite="*", algorithm="*")),
     "memory/dataset": Measured(500, "MB", {}, "results/benchmarks/datasets/*/*/*.tsv: max_rss"),
 }
+# An evaluation env step with BC's policy, whose share is a few small matrix products: the env's own cost
+ENV_STEP = "evaluate/{suite}/bc"
 
 
 @dataclass(frozen=True)
@@ -132,93 +145,12 @@ SAFETY = 2.0  # runtime and memory requested = estimate x SAFETY (SLURM kills a 
 LIMITS = {"hours": 168.0, "mem_gb": 1024.0, "disk_gb": 10_000.0}
 
 
-def nature_cnn(channels: int, size: int = 84) -> tuple[int, int, int]:
-    """The Nature CNN (8x8/4, 4x4/2, 3x3/1 convolutions) on `channels` x `size` x `size`: its
-    multiply-adds before the fc, its conv parameters, and the fc's input width."""
-    first = (size - 8) // 4 + 1
-    second = (first - 4) // 2 + 1
-    third = second - 2
-    macs = first**2 * 32 * 8 * 8 * channels + second**2 * 64 * 4 * 4 * 32 + third**2 * 64 * 3 * 3 * 64
-    kernels = 8 * 8 * channels * 32 + 4 * 4 * 32 * 64 + 3 * 3 * 64 * 64
-    return macs, kernels, third**2 * 64
-
-
-NATURE_CNN_MACS, NATURE_CNN_KERNELS, _ = nature_cnn(4)  # Atari's 4 stacked frames; the fc has 3136 x width
-
-
-def pixel_cnn(hp: dict[str, Any]) -> tuple[int, int, int]:
-    """bc-pixels' CNN: on `frames` stacked RGB frames of `render_size` pixels."""
-    return nature_cnn(3 * hp["frames"], hp["render_size"])
-
-
-# -- FLOP counts (multiply-adds x 2; training = 3 x forward) ----------------------------------------
-def transformer_flops(layers: int, width: int, tokens: int) -> float:
-    """One forward pass of `layers` GPT blocks over `tokens` tokens."""
-    return layers * (24 * tokens * width**2 + 4 * tokens**2 * width)
-
-
-def encoder_pair_flops(hp: dict[str, Any]) -> float:
-    """The frozen LXMERT's forward FLOPs per (frame, text) pair, without the language layers (they
-    run once per distinct text): visual layers over 36 regions, cross-modal layers over 20 + 36
-    tokens (self-, cross-attention and feed-forward in both streams: ~4/3 of a plain layer)."""
-    width = hp["encoder_hidden_size"]
-    return transformer_flops(hp["encoder_visual_layers"], width, 36) + 4 / 3 * transformer_flops(
-        hp["encoder_cross_layers"], width, 56
-    )
-
-
-def train_step_flops(family: str, suite: str, hp: dict[str, Any], batch: int) -> float:
-    """FLOPs of one gradient step, for scaling a measured step to other sizes."""
-    if family in ("dt", "more3s"):
-        k, layers, width = hp["context_size"], hp["num_layers"], hp["embed_size"]
-        if family == "dt":
-            per_sequence = transformer_flops(layers, width, 3 * k)  # return, state, action tokens
-            if suite == "atari":
-                per_sequence += 2 * k * (NATURE_CNN_MACS + 3136 * width)  # each frame's CNN
-        else:
-            per_sequence = transformer_flops(layers, width, k) + 2 * k * 56 * hp["encoder_hidden_size"] * width
-            if hp.get("features") == "live":  # the frozen encoder: forward only, every pair of the batch
-                return 3 * batch * per_sequence + batch * k * encoder_pair_flops(hp)
-        return 3 * batch * per_sequence
-    if family == "bc-pixels":
-        macs, _, flat = pixel_cnn(hp)
-        return 3 * batch * 2 * (macs + flat * hp["feature_size"])
-    return 3 * batch * 2 * (NATURE_CNN_MACS + 3136 * 512 if suite == "atari" else 2 * 256 * 256)
-
-
-def policy_step_flops(family: str, suite: str, hp: dict[str, Any]) -> float:
-    """Forward FLOPs of one action at evaluation: a sequence model reads its whole context; MORE-3S
-    encodes the one new frame and fuses it."""
-    if family == "more3s":
-        k, width = hp["context_size"], hp["embed_size"]
-        fusion = 2 * 56 * hp["encoder_hidden_size"] * width
-        return transformer_flops(hp["num_layers"], width, k) + fusion + encoder_pair_flops(hp)
-    return train_step_flops(family, suite, {**hp, "features": "cache"}, 1) / 3
-
-
 def cpu_flops() -> float:
     """FLOP/s one CPU thread reaches on the encoder's batched matrix products (the measured
     encoder throughput over its FLOP count): the rate used for forward passes too large to have
     been measured."""
     measured = MEASURED["features/encode"]
-    return encoder_pair_flops(measured.at) / measured.value
-
-
-def family_of(algorithm: str) -> str:
-    """The measured family whose cost an algorithm takes: MORE-3S's ablations are MORE-3S; an
-    algorithm without a measurement (a newly added baseline) is priced as BC, and says so."""
-    if algorithm.startswith("more3s"):
-        return "more3s"
-    measured = any(f"train/{suite}/{algorithm}" in MEASURED for suite in envs.SUITES)
-    return algorithm if measured else "bc"
-
-
-def scaled(key: str, family: str, suite: str, hp: dict[str, Any], batch: int) -> float:
-    """The measured cost `key`, scaled by FLOPs from the sizes it was measured at to `hp`, `batch`."""
-    measured = MEASURED[key]
-    at = measured.at
-    reference = train_step_flops(family, suite, {**hp, **at, "features": "cache"}, at.get("batch", batch))
-    return measured.value * train_step_flops(family, suite, hp, batch) / reference
+    return measured.scale / measured.value
 
 
 # -- Sizes ---------------------------------------------------------------------------------------
@@ -259,31 +191,6 @@ def transition_bytes(env: envs.EnvSpec) -> int:
     return observation + action + 12
 
 
-def parameters(family: str, suite: str, hp: dict[str, Any], env: envs.EnvSpec) -> int:
-    """Trainable parameters (approximate: the weight matrices), which size checkpoints and memory."""
-    if family == "dt":
-        width, layers = hp["embed_size"], hp["num_layers"]
-        state = NATURE_CNN_KERNELS + 3136 * width if suite == "atari" else int(math.prod(env.observation_shape)) * width
-        return layers * 12 * width**2 + state + 1024 * width + 2 * env.action_size * width
-    if family == "more3s":
-        width = hp["embed_size"]
-        fusion = 56 * hp["encoder_hidden_size"] * width + width**2
-        return hp["num_layers"] * 14 * width**2 + fusion + hp["max_timestep"] * width + env.action_size * width
-    if family == "bc-pixels":  # the CNN, its fc and the policy head; no target network
-        _, kernels, flat = pixel_cnn(hp)
-        return kernels + flat * hp["feature_size"] + hp["feature_size"] * env.action_size
-    if suite == "atari":
-        heads = hp.get("n_quantiles", 1) or 1
-        return 2 * (NATURE_CNN_KERNELS + 3136 * 512 + 512 * env.action_size * heads)  # network and its target
-    return 5 * (2 * 256 * 256)  # actor, two critics, two targets (256-wide MLPs)
-
-
-def encoder_parameters(hp: dict[str, Any]) -> int:
-    width = hp["encoder_hidden_size"]
-    layers = hp["encoder_language_layers"] + hp["encoder_visual_layers"] + 4 / 3 * hp["encoder_cross_layers"]
-    return int(12 * width**2 * layers + 30522 * width)  # + the word embeddings
-
-
 # -- The plan --------------------------------------------------------------------------------------
 @dataclass
 class Job:
@@ -301,6 +208,7 @@ class Plan:
     preset: str
     gpu: bool  # jobs that train get a GPU (gpus_per_job)
     jobs: list[Job] = field(default_factory=list)
+    fallback: list[str] = field(default_factory=list)  # algorithms without a cost hook (cost.fallback)
 
     def stages(self) -> dict[str, dict[str, float]]:
         totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -350,6 +258,8 @@ class Plan:
             f"| **total** | {total['jobs']:.0f} | {total['cpu_h']:,.1f} | {total['gpu_h']:,.1f} | {peak:.1f} | "
             f"{total['disk_gb']:,.1f} |"
         )
+        if self.fallback:
+            lines += ["", f"Priced as fallback (no `cost` hook: {cost.FALLBACK}): {', '.join(self.fallback)}."]
         return "\n".join(lines) + "\n"
 
 
@@ -374,31 +284,65 @@ def make(preset: dict[str, Any]) -> Plan:
                 held_out = config.heldout_spec(spec)
                 if held_out is not None:  # the diagnose stage's
                     plan.jobs.append(_dataset_job(held_out, transitions(held_out), env_of(suite, env)))
-    for folder, frames in config.frames_grid(preset).items():
-        n = sizes["mujoco", frames.env, frames.dataset]
-        size = frames.render.size
-        cpu = n * MEASURED["frames/mujoco"].value * (size / 84) ** 2
-        key = f"suites.mujoco.datasets.{frames.dataset}.transitions"
-        plan.jobs.append(
-            Job("frames", folder, cpu, mem_mb=MEASURED["memory/dataset"].value, disk_bytes=n * size**2 * 3, key=key)
-        )
-    for folder, features in config.features_grid(preset).items():
-        job = _features_job(folder, features, sizes[features.suite, features.env, features.dataset], gpu)
-        job.key = f"suites.{features.suite}.datasets.{features.dataset}.transitions"
-        plan.jobs.append(job)
-    for key in config.grid(preset):
-        run = config.run_spec(preset, key)
-        env = env_of(key.suite, key.env)
-        plan.jobs.extend(_run_jobs(key, run, env, sizes[key.suite, key.env, key.dataset], gpu))
-    runs = len(config.grid(preset))
-    plan.jobs.append(Job("aggregate", "scores.csv", 5.0 + 0.01 * runs, mem_mb=500, key="seeds"))
+    runs = [_Priced(config.run_spec(preset, key), env_of(key.suite, key.env)) for key in config.grid(preset)]
+    plan.fallback = sorted({run.spec.key.algorithm for run in runs if run.fallback})
+    precomputes = {p.folder: p for run in runs for p in run.cost.precompute}  # runs that read alike share one
+    for stage in cost.PRECOMPUTE_STAGES:
+        for precompute in precomputes.values():
+            if precompute.stage == stage:
+                n = sizes[precompute.suite, precompute.env, precompute.dataset]
+                plan.jobs.append(_precompute_job(precompute, n, gpu))
+    for run in runs:
+        key = run.spec.key
+        plan.jobs.extend(_run_jobs(run, sizes[key.suite, key.env, key.dataset], gpu))
+    plan.jobs.append(Job("aggregate", "scores.csv", 5.0 + 0.01 * len(runs), mem_mb=500, key="seeds"))
     # a preset file not yet given the schema's defaults (check-config) has the default replications
     default_reps = config.load_schema()["properties"]["report"]["properties"]["bootstrap_reps"]["default"]
     reps = preset.get("report", {}).get("bootstrap_reps", default_reps)
-    plan.jobs.append(
-        Job("report", "report", 60.0 + runs * reps * 2e-5, mem_mb=2000, disk_bytes=20e6, key="report.bootstrap_reps")
-    )
+    report_s = 60.0 + len(runs) * reps * 2e-5
+    plan.jobs.append(Job("report", "report", report_s, mem_mb=2000, disk_bytes=20e6, key="report.bootstrap_reps"))
     return plan
+
+
+class _Priced:
+    """One run of the grid with its algorithm's cost at the run's sizes (`cost`), and the same
+    algorithm's cost at the sizes a per-unit cost was measured at (`at`): what its time scales from."""
+
+    def __init__(self, spec: RunSpec, env: envs.EnvSpec):
+        self.spec, self.env = spec, env
+        cls = algorithms.get(spec.key.algorithm)
+        self.fallback = not hasattr(cls, "cost")
+        self.price = cost.fallback if self.fallback else cls.cost
+        self.hyperparameters = algorithms.typed(cls, spec.key.suite, spec.hyperparameters)
+        self.cost: cost.Cost = self.price(env, spec.key.dataset, self.hyperparameters, spec.budget.batch_size)
+
+    def measured(self, stage: str) -> Measured:
+        """The per-unit cost of `stage` (train, evaluate) that the algorithm's cost hook names."""
+        key = f"{stage}/{self.spec.key.suite}/{self.cost.measured}"
+        if key not in MEASURED:
+            raise BenchmarkError(
+                f"algorithm {self.spec.key.algorithm}: its cost hook scales from {key!r}, which benchmark/plan.py "
+                "MEASURED does not hold"
+            )
+        return MEASURED[key]
+
+    def at(self, measured: Measured) -> cost.Cost:
+        sizes = {name: value for name, value in measured.at.items() if name != "batch"}
+        try:
+            hyperparameters = dataclasses.replace(self.hyperparameters, **sizes)
+        except TypeError:
+            raise BenchmarkError(
+                f"algorithm {self.spec.key.algorithm}: its cost hook scales from a cost measured at "
+                f"{', '.join(sorted(sizes))}, not all of them its hyperparameters"
+            ) from None
+        batch = measured.at.get("batch", self.spec.budget.batch_size)
+        return self.price(self.env, self.spec.key.dataset, hyperparameters, batch)
+
+
+def _seconds(work: cost.Work) -> float:
+    """The CPU seconds of `work` at its measured per-unit cost."""
+    measured = MEASURED[work.measured]
+    return measured.value * work.amount / measured.scale
 
 
 def check(preset: dict[str, Any]) -> None:
@@ -437,48 +381,35 @@ def _dataset_job(spec: DatasetSpec, n: int, env: envs.EnvSpec) -> Job:
     return Job("dataset", name, cpu, mem_mb=memory, disk_bytes=stored, key=key)
 
 
-def _features_job(folder: str, features: Any, n: int, gpu: bool) -> Job:
-    hp = {
-        "encoder_hidden_size": features.encoder.hidden_size,
-        "encoder_visual_layers": features.encoder.visual_layers,
-        "encoder_cross_layers": features.encoder.cross_layers,
-        "encoder_language_layers": features.encoder.language_layers,
-    }
-    encoder_bytes = 4 * encoder_parameters(hp)
-    memory = MEASURED["memory/train/more3s"].value + encoder_bytes / 1e6
-    if features.storage == "live":  # the texts and the encoder only
-        return Job("features", folder, 60.0, mem_mb=memory, disk_bytes=n * 4 + encoder_bytes)
-    flops = n * encoder_pair_flops(hp)
-    measured = MEASURED["features/encode"]
-    cpu = n * measured.value * encoder_pair_flops(hp) / encoder_pair_flops(measured.at)
-    if features.suite == "mujoco" and features.modality != "text":
-        cpu_render = n * MEASURED["frames/mujoco"].value
-    else:
-        cpu_render = 0.0
-    cached = n * 56 * features.encoder.hidden_size * 2
-    if gpu:
-        return Job("features", folder, cpu_render, flops / (GPU.flops * GPU.efficiency), memory, cached + encoder_bytes)
-    return Job("features", folder, cpu + cpu_render, mem_mb=memory, disk_bytes=cached + encoder_bytes)
+def _precompute_job(precompute: cost.Precompute, n: int, gpu: bool) -> Job:
+    """A store made over the `n` transitions of its dataset; its FLOPs on the GPU of a GPU preset."""
+    on_gpu = [work for work in precompute.work if gpu and work.on_gpu]
+    cpu = precompute.fixed_s + sum(n * _seconds(work) for work in precompute.work if work not in on_gpu)
+    return Job(
+        precompute.stage,
+        precompute.folder,
+        cpu,
+        sum(n * work.amount for work in on_gpu) / (GPU.flops * GPU.efficiency),
+        mem_mb=MEASURED[precompute.memory].value + precompute.memory_mb,
+        disk_bytes=n * precompute.bytes_per_transition + precompute.fixed_bytes,
+        key=f"suites.{precompute.suite}.datasets.{precompute.dataset}.transitions",
+    )
 
 
-def _run_jobs(key: RunKey, run: RunSpec, env: envs.EnvSpec, n: int, gpu: bool) -> list[Job]:
-    family = family_of(key.algorithm)
-    hp = run.hyperparameters
-    batch, steps = run.budget.batch_size, run.budget.steps
-    params = parameters(family, key.suite, hp, env)
-    train_cpu = steps * scaled(f"train/{key.suite}/{family}", family, key.suite, hp, batch)
-    train_gpu = steps * train_step_flops(family, key.suite, hp, batch) / (GPU.flops * GPU.efficiency)
-    memory_key = "memory/train/more3s" if family == "more3s" else "memory/train"
-    memory = MEASURED[memory_key].value + 16 * params / 1e6  # weights, gradients, Adam's two moments
-    if family == "more3s" and hp.get("features") == "live":
-        memory += 4 * encoder_parameters(hp) / 1e6
-    if family == "bc-pixels":  # the frames store, memory-mapped: every page is read over training
-        memory += n * hp["render_size"] ** 2 * 3 / 1e6
+def _run_jobs(priced: _Priced, n: int, gpu: bool) -> list[Job]:
+    run, price = priced.spec, priced.cost
+    key, steps = run.key, run.budget.steps
+    measured = priced.measured("train")
+    train_cpu = steps * measured.value * price.train_step_flops / priced.at(measured).train_step_flops
+    train_gpu = steps * price.train_step_flops / (GPU.flops * GPU.efficiency)
+    floor = MEASURED.get(f"memory/train/{price.measured}", MEASURED["memory/train"])
+    memory = floor.value + 16 * price.parameters / 1e6 + price.train_memory_mb  # weights, gradients, Adam's moments
+    # a store read whole over training (memory-mapped: every page is read)
+    memory += sum(n * p.bytes_per_transition / 1e6 for p in price.precompute if p.resident)
     checkpoints = len(run.budget.checkpoints)
-    per_checkpoint = 4 * params * (1 if family == "more3s" else 3)  # d3rlpy saves Adam's state too
     train = Job("train", key.id, 0.0 if gpu else train_cpu, train_gpu if gpu else 0.0, memory)
     train.key = f"suites.{key.suite}.training.steps"
-    train.disk_bytes = checkpoints * per_checkpoint + 2000 * checkpoints
+    train.disk_bytes = checkpoints * price.checkpoint_bytes + 2000 * checkpoints
     # evaluation: episodes x the step cap at each checkpoint, more at the last
     episodes = run.evaluation.episodes * (checkpoints - 1) + run.evaluation.final
     protocol = run.protocol
@@ -487,31 +418,26 @@ def _run_jobs(key: RunKey, run: RunSpec, env: envs.EnvSpec, n: int, gpu: bool) -
     else:
         cap = protocol.max_episode_frames // protocol.frame_skip
     env_steps = episodes * cap
-    # per env step: the env (BC's measured cost), MuJoCo frames for MORE-3S, and the policy's
-    # forward pass: its measured share at the default size as a floor (Python, small kernels),
-    # its FLOPs at the run's size on the CPU, or on the job's GPU
-    env_s = MEASURED[f"evaluate/{key.suite}/bc"].value
-    draws = family in ("more3s", "bc-pixels") and key.suite == "mujoco"  # each live state drawn
-    render_s = MEASURED["frames/mujoco"].value if draws else 0.0
-    floor_s = MEASURED[f"evaluate/{key.suite}/{family}"].value - env_s - render_s
-    flops = policy_step_flops(family, key.suite, hp)
+    # per env step: the env, what the algorithm does besides its forward pass (drawing the live
+    # states), and the forward pass: its measured share at the measured size as a floor (Python,
+    # small kernels), its FLOPs at the run's size on the CPU, or on the job's GPU
+    env_s = MEASURED[ENV_STEP.format(suite=key.suite)].value
+    render_s = sum(_seconds(work) for work in price.action_work)
+    measured = priced.measured("evaluate")
+    floor_s = measured.value - env_s - sum(_seconds(work) for work in priced.at(measured).action_work)
+    flops = price.action_flops
     if gpu:
         cpu_s, gpu_s = env_steps * (env_s + render_s + floor_s), env_steps * flops / (GPU.flops * GPU.efficiency)
     else:
         cpu_s, gpu_s = env_steps * (env_s + render_s + max(floor_s, flops / cpu_flops())), 0.0
-    memory = MEASURED["memory/evaluate"].value + 4 * params / 1e6
-    if family == "more3s":
-        memory += 4 * encoder_parameters(hp) / 1e6
+    memory = MEASURED["memory/evaluate"].value + 4 * price.parameters / 1e6 + price.evaluate_memory_mb
     evaluate = Job("evaluate", key.id, cpu_s, gpu_s, memory, disk_bytes=60 * episodes)
     evaluate.key = f"suites.{key.suite}.evaluation.episodes"
     # diagnosis: the policy on every held-out step and on the closed-loop episodes, priced per step
-    # as evaluation; MORE-3S encodes its swap windows three times more
+    # as evaluation, and the algorithm's own measurements
     held_out = config.heldout_spec(run.dataset)
     closed_loop = config.CLOSED_LOOP_EPISODES * cap if generators.behaviour_role(run.dataset) else 0
     share = ((transitions(held_out) if held_out else 0) + closed_loop) / env_steps
-    diagnose = Job("diagnose", key.id, cpu_s * share, gpu_s * share, memory, disk_bytes=20_000, key=evaluate.key)
-    if family == "more3s":  # each swap window's pairs encoded three times (more3s.swaps)
-        pairs = 3 * config.SWAP_WINDOWS * hp["context_size"]
-        encode = MEASURED["features/encode"]
-        diagnose.cpu_s += pairs * encode.value * encoder_pair_flops(hp) / encoder_pair_flops(encode.at)
+    diagnosis_s = sum(_seconds(work) for work in price.diagnosis_work)
+    diagnose = Job("diagnose", key.id, cpu_s * share + diagnosis_s, gpu_s * share, memory, 20_000, evaluate.key)
     return [train, evaluate, diagnose, Job("score", key.id, 2.0, mem_mb=300, disk_bytes=2000)]

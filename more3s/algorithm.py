@@ -22,13 +22,15 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from benchmark import io, paths
-from benchmark.algorithms import BatchPolicy, Budget, TrainLog, register
+from benchmark.algorithms import BatchPolicy, Budget, TrainLog, register, typed
+from benchmark.cost import Cost
 from benchmark.datasets import OfflineDataset
 from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 from more3s import features as cache
 from more3s import prompts, swaps
+from more3s.cost import run_cost
 from more3s.encoder import EncoderSpec, FrozenEncoder, load_weights
 from more3s.model import RTG_MODES, ModelConfig, More3S
 from more3s.render import StateRenderer
@@ -88,6 +90,31 @@ class AtariHyperparameters:
             if getattr(self, field) not in allowed:
                 raise BenchmarkError(f"{field}: {getattr(self, field)!r} is not one of {', '.join(allowed)}")
 
+    def features_spec(self, suite: str, env: str, dataset: str) -> cache.FeaturesSpec:
+        """The encoder outputs a run reads, named here only: the workflow's features stage makes
+        them and `fit` reads them (the spec's id names their folder). `features` is its `storage`."""
+        return cache.FeaturesSpec(
+            suite=suite,
+            env=env,
+            dataset=dataset,
+            encoder=EncoderSpec(
+                hidden_size=self.encoder_hidden_size,
+                num_heads=self.encoder_heads,
+                language_layers=self.encoder_language_layers,
+                cross_layers=self.encoder_cross_layers,
+                visual_layers=self.encoder_visual_layers,
+                weights=self.encoder_weights,
+                language_init=self.encoder_language_init,
+                seed=self.encoder_seed,
+                regions=self.regions,
+            ),
+            modality=self.modality,
+            prompts=self.prompts,
+            pairing=self.pairing,
+            render_size=self.render_size,
+            storage=self.features,
+        )
+
 
 @dataclass(frozen=True)
 class MujocoHyperparameters(AtariHyperparameters):
@@ -105,7 +132,7 @@ class More3SAlgorithm:
 
     def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int):
         self.spec = spec
-        self.hp = type(self.default_hyperparameters(spec.suite))(**hyperparameters)
+        self.hp = typed(type(self), spec.suite, hyperparameters)
         self.seed = seed
         self.model: More3S | None = None
         self.features_folder: Path | None = None
@@ -118,29 +145,11 @@ class More3SAlgorithm:
 
     @classmethod
     def features_spec(cls, suite: str, env: str, dataset: str, hyperparameters: dict[str, Any]) -> cache.FeaturesSpec:
-        """The encoder cache a run of this algorithm reads (the workflow's features stage makes it)."""
-        hp = hyperparameters
-        return cache.FeaturesSpec(
-            suite=suite,
-            env=env,
-            dataset=dataset,
-            encoder=EncoderSpec(
-                hidden_size=hp["encoder_hidden_size"],
-                num_heads=hp["encoder_heads"],
-                language_layers=hp["encoder_language_layers"],
-                cross_layers=hp["encoder_cross_layers"],
-                visual_layers=hp["encoder_visual_layers"],
-                weights=hp["encoder_weights"],
-                language_init=hp["encoder_language_init"],
-                seed=hp["encoder_seed"],
-                regions=hp["regions"],
-            ),
-            modality=hp["modality"],
-            prompts=hp["prompts"],
-            pairing=hp["pairing"],
-            render_size=hp["render_size"],
-            storage=hp["features"],
-        )
+        return typed(cls, suite, hyperparameters).features_spec(suite, env, dataset)
+
+    @classmethod
+    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
+        return run_cost(env, hyperparameters, batch, hyperparameters.features_spec(env.suite, env.env, dataset))
 
     @property
     def inputs(self) -> str:
@@ -188,7 +197,7 @@ class More3SAlgorithm:
         return loss, {"loss": loss.item()}
 
     def fit(self, data: OfflineDataset, budget: Budget, run_dir: Path, log: TrainLog) -> None:
-        spec = self.features_spec(data.card["suite"], data.card["env"], data.card["name"], dataclasses.asdict(self.hp))
+        spec = self.hp.features_spec(self.spec.suite, self.spec.env, data.card["name"])
         self.features_folder = spec.folder
         features = cache.load(spec.folder, data)
         self.encoder_record = features.card["pretrained"]

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pandas as pd
 import pytest
 from conftest import REPO
 
-from benchmark import config, plan
+from baselines._d3rlpy import D3rlpyBaseline
+from baselines.bc import MujocoHyperparameters
+from benchmark import algorithms, config, plan
 from benchmark.errors import BenchmarkError
+from more3s.cost import encoder_parameters
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +89,10 @@ def test_a_cache_is_86_kB_a_pair_at_the_paper_width(paper: dict) -> None:
     cached["algorithms"] = {"more3s": {}}
     jobs = [job for job in plan.make(cached).jobs if job.stage == "features"]
     breakout = next(job for job in jobs if "/breakout/" in job.name)
-    per_pair = (breakout.disk_bytes - 4 * plan.encoder_parameters(_paper_encoder())) / 500_000
+    encoder = config.features_grid(cached)[breakout.name].encoder
+    assert (encoder.hidden_size, encoder.language_layers, encoder.cross_layers, encoder.visual_layers) == (768, 9, 5, 5)
+    per_pair = (breakout.disk_bytes - 4 * encoder_parameters(encoder)) / 500_000
     assert per_pair == 56 * 768 * 2
-
-
-def _paper_encoder() -> dict:
-    return {
-        "encoder_hidden_size": 768,
-        "encoder_language_layers": 9,
-        "encoder_visual_layers": 5,
-        "encoder_cross_layers": 5,
-    }
 
 
 def test_live_encoding_moves_cost_from_disk_to_gpu_hours(paper: dict) -> None:
@@ -149,3 +148,71 @@ def test_every_committed_preset_is_within_the_plans_limits_and_a_preset_without_
     del smoke["report"]  # a preset file before the schema's defaults (check-config reads it so)
     plan.check(smoke)
     assert max(job.cpu_s + job.gpu_s for job in plan.make(paper).jobs) * plan.SAFETY / 3600 < plan.LIMITS["hours"]
+
+
+@pytest.mark.parametrize("preset", ["config.yaml", "paper.yaml", "more3s-ablations.yaml"])
+def test_the_stores_the_plan_prices_are_those_the_workflow_makes(preset: str) -> None:
+    """What the algorithms' cost hooks ask to precompute is what the workflow's frames and features
+    rules make, one job a store."""
+    loaded = config.load(REPO / "config" / preset)
+    jobs = plan.make(loaded).jobs
+    for stage, grid in (("frames", config.frames_grid(loaded)), ("features", config.features_grid(loaded))):
+        names = [job.name for job in jobs if job.stage == stage]
+        assert sorted(names) == sorted(grid), stage
+
+
+def test_the_plan_expands_the_grid_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    preset = config.load(REPO / "config" / "config.yaml")
+    calls = []
+    grid = config.grid
+    monkeypatch.setattr(config, "grid", lambda *args: calls.append(args) or grid(*args))
+    plan.make(preset)
+    assert len(calls) == 1
+
+
+def test_plan_py_prices_no_algorithm_by_its_name() -> None:
+    """Outside the table of what was measured (keyed by the measured runs), plan.py names no
+    algorithm: each declares its own cost (benchmark.cost)."""
+    tree = ast.parse((REPO / "benchmark" / "plan.py").read_text())
+    names = set(algorithms.registry())
+    for node in tree.body:
+        assigned = getattr(node, "targets", [getattr(node, "target", None)])
+        targets = [target.id for target in assigned if isinstance(target, ast.Name)]
+        if any(target in ("MEASURED", "ENV_STEP") or target.startswith("_") for target in targets):
+            continue  # the measured entries and the sizes they were measured at
+        strings = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        assert not names & strings, (getattr(node, "name", targets), names & strings)
+
+
+class _Uncosted(D3rlpyBaseline):
+    """A baseline without a `cost` hook (its training is never called)."""
+
+    PUBLISHED: ClassVar[dict[str, Any]] = {"mujoco": MujocoHyperparameters()}
+
+
+def test_an_algorithm_without_a_cost_hook_is_priced_by_the_fallback_and_the_plan_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(algorithms, "_REGISTRY", dict(algorithms.registry()))
+    algorithms.register("uncosted")(_Uncosted)
+    preset = config.load(REPO / "config" / "config.yaml")
+    preset["algorithms"]["uncosted"] = {}
+    priced = plan.make(preset)
+    jobs = {(job.stage, job.name): job for job in priced.jobs}
+    uncosted, bc = (jobs["train", f"mujoco/hopper/medium/{name}/seed0"] for name in ("uncosted", "bc"))
+    assert uncosted.cpu_s == bc.cpu_s and uncosted.mem_mb == bc.mem_mb  # the fallback: BC's network and costs
+    assert priced.fallback == ["uncosted"]
+    assert "Priced as fallback" in priced.markdown() and "uncosted" in priced.markdown().splitlines()[-1]
+    assert "fallback" not in plan.make(config.load(REPO / "config" / "config.yaml")).markdown()
+
+
+def test_a_cost_hook_naming_an_unmeasured_cost_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    bc = algorithms.get("bc")
+    hook = bc.cost
+
+    def unmeasured(env: Any, dataset: str, hyperparameters: Any, batch: int) -> Any:
+        return dataclasses.replace(hook(env, dataset, hyperparameters, batch), measured="never-measured")
+
+    monkeypatch.setattr(bc, "cost", unmeasured)
+    with pytest.raises(BenchmarkError, match=r"algorithm bc: its cost hook scales from 'train/\w+/never-measured'"):
+        plan.make(config.load(REPO / "config" / "config.yaml"))

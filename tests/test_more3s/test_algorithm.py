@@ -104,6 +104,8 @@ def test_a_checkpoint_reloads_to_the_same_policy_and_records_what_was_pretrained
     random_dataset("mujoco", episodes=2, length=20)
     algorithm, hp = trained("more3s-rtg-token", suite="mujoco", steps=4)
     assert algorithm.pretrained == "lxmert=no; text=all-MiniLM-L6-v2 (embeddings + layers 0-0); gpt2=no"
+    # `fit` read the features folder the workflow made for the run (its spec built in one place)
+    assert algorithm.features_folder == get("more3s-rtg-token").features_spec("mujoco", "hopper", "random", hp).folder
     spec = envs.EnvSpec.of("mujoco", "hopper", envs.protocol_for("mujoco"))
     loaded = type(algorithm).load(Path("ck/more3s-rtg-token/step4.pt"), spec, hp, 0)
     protocol = envs.protocol_for("mujoco", {"max_episode_steps": 15})

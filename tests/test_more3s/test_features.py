@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from more3s_helpers import lxmert_forward, random_dataset, spec_of
 
-from benchmark import envs, io, manifest, paths
+from benchmark import config, envs, io, manifest, paths
+from benchmark.algorithms import get
 from more3s import features, prompts
 from more3s.encoder import FrozenEncoder
 from more3s.regions import GridRegions
@@ -188,3 +190,19 @@ def test_statistics_missing_from_an_older_card_are_one_line(in_tmp: Path) -> Non
     manifest.write(spec.folder)  # resealed as the features stage of that time would have
     with pytest.raises(features.BenchmarkError, match=r"features\.json: made before encoder-output statistics"):
         features.load(spec.folder, data).statistics()
+
+
+def test_the_default_presets_stores_keep_their_folder_names() -> None:
+    """A features or frames folder is named by its spec's id: the caches already on disk (these
+    are the reference run's, results/runs/*/*/*/more3s/seed*/features.json) stay found."""
+    preset = config.load(REPO / "config" / "config.yaml")
+    assert sorted(map(str, config.features_grid(preset))) == [
+        "resources/features/atari/breakout/expert/image-text-canonical-previous-95fb7fe6d4",
+        "resources/features/mujoco/hopper/medium/image-text-canonical-previous-29fb030034",
+        "resources/features/mujoco/hopper/medium/text-canonical-previous-6241da1184",
+    ]
+    hopper = config.run_spec(preset, config.RunKey("mujoco", "hopper", "medium", "more3s", 0)).hyperparameters
+    live = get("more3s").features_spec("mujoco", "hopper", "medium", {**hopper, "features": "live"})
+    assert live.id == "image-text-canonical-previous-live-e257228071"
+    assert live.frames is not None and live.frames.id == "mujoco-render-v2-84-eddf13f8e4"
+    assert [spec.id for spec in config.frames_grid(preset).values()] == ["mujoco-render-v2-84-eddf13f8e4"]
