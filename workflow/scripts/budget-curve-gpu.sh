@@ -14,28 +14,9 @@
 # CUDA_VISIBLE_DEVICES (default 0). Exit status: 0 done or skipped, 2 the study failed.
 set -euo pipefail
 
-if [[ -z ${PYTHON:-} ]]; then
-    PYTHON=python3
-    [[ -x $(dirname "$0")/../../.venv/bin/python ]] && PYTHON=$(dirname "$0")/../../.venv/bin/python
-fi
-case $PYTHON in
-/*) ;;
-*/*) PYTHON=$PWD/$PYTHON ;; # a relative path, before the cd below
-esac
-cd "$(dirname "$0")/../.."
-
-set +e
-device=$("$PYTHON" workflow/scripts/gpu_check.py probe)
-status=$?
-set -e
-if ((status == 3)); then
-    echo "budget-curve-gpu: skipped: $device"
-    exit 0
-fi
-if ((status != 0)); then
-    echo "budget-curve-gpu: could not probe for a CUDA device with $PYTHON" >&2
-    exit 2
-fi
+NAME=budget-curve-gpu
+# shellcheck source=workflow/scripts/cuda-probe.sh
+source "$(dirname "$0")/cuda-probe.sh"
 
 gpu=${CUDA_VISIBLE_DEVICES:-0}
 export CUDA_VISIBLE_DEVICES=${gpu%%,*}

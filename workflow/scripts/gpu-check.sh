@@ -13,30 +13,11 @@
 # failed (the end of its log on stderr). The copies are removed when the check passes, kept otherwise.
 set -euo pipefail
 
-if [[ -z ${PYTHON:-} ]]; then
-    PYTHON=python3
-    [[ -x $(dirname "$0")/../../.venv/bin/python ]] && PYTHON=$(dirname "$0")/../../.venv/bin/python
-fi
-case $PYTHON in
-/*) ;;
-*/*) PYTHON=$PWD/$PYTHON ;; # a relative path, before the cd below
-esac
-cd "$(dirname "$0")/../.."
+NAME=gpu-check
+# shellcheck source=workflow/scripts/cuda-probe.sh
+source "$(dirname "$0")/cuda-probe.sh"
 repo=$PWD
 helper=$repo/workflow/scripts/gpu_check.py
-
-set +e
-device=$("$PYTHON" "$helper" probe)
-status=$?
-set -e
-if ((status == 3)); then
-    echo "gpu-check: skipped: $device"
-    exit 0
-fi
-if ((status != 0)); then
-    echo "gpu-check: could not probe for a CUDA device with $PYTHON" >&2
-    exit 2
-fi
 
 gpu=${CUDA_VISIBLE_DEVICES:-0}
 gpu=${gpu%%,*}
