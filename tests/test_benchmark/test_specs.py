@@ -30,8 +30,11 @@ def test_committed_runs_load_and_write_back_byte_for_byte(tmp_path: Path) -> Non
 
 
 def test_inputs_are_optional_on_read_and_written_only_when_recorded(tmp_path: Path) -> None:
-    old = RunRecord.read(COMMITTED[0].parent)
-    assert old.inputs is None and "inputs" not in old.to_dict()  # runs from before the record
+    before = io.read_json(COMMITTED[0])
+    del before["inputs"]  # as config.json was before the record
+    io.write_json(tmp_path / "old" / paths.RUN_CONFIG, before)
+    old = RunRecord.read(tmp_path / "old")
+    assert old.inputs is None and "inputs" not in old.to_dict()
     recorded = dataclasses.replace(old, inputs="pixels")
     recorded.write(tmp_path)
     assert io.read_json(tmp_path / paths.RUN_CONFIG)["inputs"] == "pixels"
