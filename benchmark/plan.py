@@ -68,7 +68,7 @@ MEASURED: dict[str, Measured] = {
     "train/mujoco/more3s": Measured(
         0.0578, "s/step", {**_DT_MUJOCO, **_MORE3S}, _STEP.format(suite="mujoco", algorithm="more3s")
     ),
-    # bc-pixels: not in the reference run; 200 steps on rendered Hopper frames (its benchmark)
+    # bc-pixels: 200 steps on rendered Hopper frames (its benchmark; 574251f's run: 1.3x, scaled by batch)
     "train/mujoco/bc-pixels": Measured(0.1156, "s/step", _PIXELS, _BENCH_PIXELS),
     # Seconds per evaluation env step, the batched evaluator with the policy's share, at the same sizes.
     "evaluate/atari/bc": Measured(0.0012, "s/env step", {}, _EVAL.format(suite="atari", algorithm="bc")),
