@@ -202,7 +202,8 @@ def run(study: Study, curve: Curve) -> None:
     env_spec = spec.env_spec()
     data = datasets.load(spec.dataset.folder, env=env_spec, name=spec.dataset.name)
     held_out = datasets.load(held_out_spec.folder, env=env_spec, name=held_out_spec.name)
-    measure = HeldOutError(held_out, features.load(held_out_features.folder, held_out), study.seed)
+    encoded = features.load(held_out_features.folder, held_out)
+    measure = HeldOutError(held_out, encoded, hyperparameters["context_size"], study.seed)
     algorithm = More3SAlgorithm(env_spec, hyperparameters, study.seed)
     work = paths.RESOURCES / "budget-curve" / curve_file(study.out, curve.name).stem
     work.mkdir(parents=True, exist_ok=True)
@@ -253,14 +254,15 @@ class HeldOutError:
     of the held-out data's complete episodes, the model reads the window of K steps ending there
     (left-padded at the episode's start) with the true returns-to-go."""
 
-    def __init__(self, held_out: datasets.OfflineDataset, encoded: Any, seed: int):
+    def __init__(self, held_out: datasets.OfflineDataset, encoded: Any, context: int, seed: int):
         from more3s.algorithm import Windows
 
         ends = held_out.episode_ends()
         if len(ends) == 0:
             raise BenchmarkError(f"{held_out.card.get('name')}: held-out data has no complete episode")
         self.rows = np.arange(ends[-1] + 1)
-        self.windows = Windows(held_out, 1, np.random.default_rng(seed))  # its episode starts and returns
+        self.windows = Windows(held_out, context, np.random.default_rng(seed))
+        self.index, self.valid = self.windows.ending_at(self.rows)
         self.actions = np.asarray(held_out.actions)[self.rows]
         self.encoded = encoded
         self.seed = seed
@@ -269,10 +271,7 @@ class HeldOutError:
         import torch
 
         model, hp, device = algorithm.model, algorithm.hp, algorithm.device
-        context = hp.context_size
-        index = self.rows[:, None] - np.arange(context - 1, -1, -1)[None, :]
-        valid = index >= self.windows.episode_start[self.rows][:, None]
-        index = np.where(valid, index, self.rows[:, None])
+        index, valid = self.index, self.valid
         outputs = []
         model.eval()
         with torch.no_grad():

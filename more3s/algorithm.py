@@ -303,7 +303,10 @@ class Windows:
 
     def sample(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
         """Indices (B, K) into the dataset and their validity (False = padding)."""
-        last = self.rng.integers(0, self.n, size=batch)
+        return self.ending_at(self.rng.integers(0, self.n, size=batch))
+
+    def ending_at(self, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The windows ending at steps `last`: indices (B, K) and their validity (False = padding)."""
         index = last[:, None] - np.arange(self.context - 1, -1, -1)[None, :]
         valid = index >= self.episode_start[last][:, None]
         return np.where(valid, index, last[:, None]), valid

@@ -41,9 +41,9 @@ def test_held_out_error_from_cached_pairs_is_the_diagnose_stages(in_tmp: Path, s
     algorithm, _ = trained("more3s", suite, steps=20)
     env_spec = envs.EnvSpec.of(suite, data.card["env"], envs.protocol_for(suite))
     held_out = datasets.load(paths.dataset_dir(suite, data.card["env"], "random"), env=env_spec, name="random")
-    cached = budget_curve.HeldOutError(held_out, features.load(spec_of("more3s", suite).folder, held_out), seed=0)(
-        algorithm
-    )
+    cached = budget_curve.HeldOutError(
+        held_out, features.load(spec_of("more3s", suite).folder, held_out), context=algorithm.hp.context_size, seed=0
+    )(algorithm)
     policy = algorithm.policy()
     predicted, probabilities = diagnostics.teacher_forced(policy, held_out, env_spec)
     policy.close()
