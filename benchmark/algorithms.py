@@ -197,6 +197,13 @@ def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[st
             f"config key 'algorithms.{name}.{suite}.{unknown[0]}': unknown hyperparameter; "
             f"allowed: {', '.join(sorted(allowed))}"
         )
+    fixed = getattr(cls, "VARIANT", {})  # an ablation's own switches: what makes it that ablation
+    for field, value in overrides.items():
+        if field in fixed and value != fixed[field]:
+            raise BenchmarkError(
+                f"config key 'algorithms.{name}.{suite}.{field}': {name} sets it to {fixed[field]!r}; "
+                "a preset may not change an ablation's own switch"
+            )
     try:
         return dataclasses.asdict(dataclasses.replace(defaults, **overrides))
     except BenchmarkError as error:  # a value the dataclass refuses: "<field>: <why>"

@@ -457,10 +457,24 @@ def features_spec(config: dict[str, Any], key: RunKey) -> Any | None:
     return cls.features_spec(key.suite, key.env, key.dataset, run_spec(config, key).hyperparameters)
 
 
+def heldout_features_spec(config: dict[str, Any], key: RunKey) -> Any | None:
+    """The cache of the run's held-out data by the run's encoder (the diagnose stage reads it), or
+    None: no cache, no held-out data, or features encoded live."""
+    spec = features_spec(config, key)
+    held_out = heldout_spec(dataset_spec(config, key.suite, key.env, key.dataset))
+    return spec.held_out(held_out.name) if spec is not None and held_out is not None else None
+
+
 def features_grid(config: dict[str, Any]) -> dict[str, Any]:
-    """Every cache the grid needs, by folder: runs that encode alike share one."""
-    specs = (features_spec(config, key) for key in grid(config))
-    return {str(spec.folder): spec for spec in specs if spec is not None}
+    """Every cache the grid needs, by folder: runs that encode alike share one (and one of their
+    held-out data)."""
+    specs = (
+        spec
+        for key in grid(config)
+        for spec in (features_spec(config, key), heldout_features_spec(config, key))
+        if spec is not None
+    )
+    return {str(spec.folder): spec for spec in specs}
 
 
 def frames_spec(config: dict[str, Any], key: RunKey) -> Any | None:

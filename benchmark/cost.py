@@ -54,6 +54,7 @@ class Precompute:
     bytes_per_transition: float = 0.0  # written and kept
     fixed_bytes: float = 0.0
     resident: bool = False  # the run reads every page of it over training: its bytes count in the run's memory
+    held_out: Precompute | None = None  # the same store of the held-out data where there is one (diagnose reads it)
 
     def __post_init__(self) -> None:
         if self.stage not in PRECOMPUTE_STAGES:

@@ -56,9 +56,13 @@ def diagnose(run: str) -> dict[str, Any]:
     if held_out_spec is not None:
         held_out = datasets.load(held_out_spec.folder, env=env_spec, name=held_out_spec.name)
         training_data = datasets.load(spec.dataset.folder, env=env_spec, name=spec.dataset.name)
-        policy = algorithm.policy()
-        predicted, probabilities = teacher_forced(policy, held_out, env_spec)
-        _close(policy)
+        # an algorithm that encodes its inputs once (MORE-3S) may predict from that encoding
+        cached = algorithm.teacher_forced(held_out) if hasattr(algorithm, "teacher_forced") else None
+        if cached is None:
+            policy = algorithm.policy()
+            cached = teacher_forced(policy, held_out, env_spec)
+            _close(policy)
+        predicted, probabilities = cached
         found["held_out"] = {
             "dataset": held_out_spec.name,
             "dataset_sha256": held_out.sha256,

@@ -283,10 +283,13 @@ def make(preset: dict[str, Any]) -> Plan:
                 plan.jobs.append(_dataset_job(spec, n, env_of(suite, env)))
                 held_out = config.heldout_spec(spec)
                 if held_out is not None:  # the diagnose stage's
-                    plan.jobs.append(_dataset_job(held_out, transitions(held_out), env_of(suite, env)))
+                    sizes[suite, env, held_out.name] = transitions(held_out)
+                    plan.jobs.append(_dataset_job(held_out, sizes[suite, env, held_out.name], env_of(suite, env)))
     runs = [_Priced(config.run_spec(preset, key), env_of(key.suite, key.env)) for key in config.grid(preset)]
     plan.fallback = sorted({run.spec.key.algorithm for run in runs if run.fallback})
     precomputes = {p.folder: p for run in runs for p in run.cost.precompute}  # runs that read alike share one
+    held_outs = (p.held_out for p in list(precomputes.values()) if p.held_out is not None)
+    precomputes.update({p.folder: p for p in held_outs if (p.suite, p.env, p.dataset) in sizes})
     for stage in cost.PRECOMPUTE_STAGES:
         for precompute in precomputes.values():
             if precompute.stage == stage:

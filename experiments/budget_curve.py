@@ -93,7 +93,6 @@ CURVES: tuple[Curve, ...] = tuple(
     )
 )
 CURVES_DIR = "curves"  # one csv a finished curve
-MEASURE_BATCH = 256  # held-out windows per forward pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,7 +173,7 @@ def curve_file(out: Path, name: str) -> Path:
 # -- One curve ------------------------------------------------------------------------------------
 def run(study: Study, curve: Curve) -> None:
     """Train one curve's MORE-3S, measuring at every `measure_every`; then write its rows."""
-    from more3s import features
+    from more3s import features, heldout
     from more3s.algorithm import More3SAlgorithm
 
     preset = config.load(study.preset)
@@ -193,10 +192,10 @@ def run(study: Study, curve: Curve) -> None:
             train_features.folder / paths.MANIFEST,
         ],
     )
-    held_out_features = dataclasses.replace(train_features, dataset=held_out_spec.name)
+    held_out_features = train_features.held_out(held_out_spec.name)
     if not (held_out_features.folder / paths.MANIFEST).exists():
         features.build(held_out_features)
-    same_encoder(train_features.folder, held_out_features.folder)
+    heldout.same_encoder(train_features.folder, held_out_features.folder)
 
     seed_everything(study.seed, spec.torch_threads)
     env_spec = spec.env_spec()
@@ -240,60 +239,24 @@ def make_inputs(study: Study, manifests: list[Path]) -> None:
             raise BenchmarkError(f"the workflow could not make {', '.join(missing)}: {' '.join(command)}")
 
 
-def same_encoder(train: Path, held_out: Path) -> None:
-    """The held-out pairs must be encoded by the encoder the training pairs were."""
-    from more3s.encoder import FrozenEncoder
-
-    ours, theirs = (FrozenEncoder.load(folder).model.state_dict() for folder in (train, held_out))
-    if ours.keys() != theirs.keys() or any(not ours[k].equal(theirs[k]) for k in ours):
-        raise BenchmarkError(f"{held_out}: its frozen encoder differs from the training features' ({train})")
-
-
 class HeldOutError:
-    """The diagnose stage's teacher-forced held-out error, from cached encoder outputs: at every step
-    of the held-out data's complete episodes, the model reads the window of K steps ending there
-    (left-padded at the episode's start) with the true returns-to-go."""
+    """The diagnose stage's teacher-forced held-out error, from cached encoder outputs, as
+    `more3s.heldout` measures it for the stage."""
 
     def __init__(self, held_out: datasets.OfflineDataset, encoded: Any, context: int, seed: int):
-        from more3s.algorithm import Windows
+        from more3s.heldout import HeldOutWindows
 
-        ends = held_out.episode_ends()
-        if len(ends) == 0:
-            raise BenchmarkError(f"{held_out.card.get('name')}: held-out data has no complete episode")
-        self.rows = np.arange(ends[-1] + 1)
-        self.windows = Windows(held_out, context, np.random.default_rng(seed))
-        self.index, self.valid = self.windows.ending_at(self.rows)
-        self.actions = np.asarray(held_out.actions)[self.rows]
-        self.encoded = encoded
+        self.windows = HeldOutWindows(held_out, encoded, context)
+        self.actions = np.asarray(held_out.actions)
         self.seed = seed
 
     def __call__(self, algorithm: Any) -> dict[str, float]:
-        import torch
-
-        model, hp, device = algorithm.model, algorithm.hp, algorithm.device
-        index, valid = self.index, self.valid
-        outputs = []
-        model.eval()
-        with torch.no_grad():
-            for begin in range(0, len(index), MEASURE_BATCH):
-                part, part_valid = index[begin : begin + MEASURE_BATCH], valid[begin : begin + MEASURE_BATCH]
-                encoded = torch.as_tensor(self.encoded.rows(part.ravel())).view(*part.shape, *self.encoded.shape[1:])
-                returns = torch.as_tensor(self.windows.returns_to_go[part] * hp.return_scale)[..., None]
-                out = model(
-                    model.fuse(encoded.to(device)),
-                    returns.to(device),
-                    torch.as_tensor(self.windows.timesteps[part], device=device),
-                    torch.as_tensor(part_valid, device=device),
-                )
-                outputs.append(out[:, -1].float().cpu())
-        model.train()
-        last = torch.cat(outputs)
+        predicted, probabilities = self.windows.predict(algorithm, self.seed)
+        rows = self.windows.rows
+        shown = None if probabilities is None else probabilities[rows]
+        error = action_error(predicted[rows], self.actions[rows], shown)
         if not algorithm.spec.discrete:
-            return {"held_out_mse": action_error(last.numpy(), self.actions)["mse_per_dim"]}
-        probabilities = torch.softmax(last, dim=-1).numpy().astype(np.float64)
-        rng = np.random.default_rng(self.seed)  # sampled as the policy samples
-        played = np.array([rng.choice(len(p), p=p / p.sum()) for p in probabilities])
-        error = action_error(played, self.actions, probabilities)
+            return {"held_out_mse": error["mse_per_dim"]}
         return {"held_out_accuracy": error["accuracy"], "held_out_cross_entropy": error["cross_entropy"]}
 
 

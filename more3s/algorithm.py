@@ -29,7 +29,7 @@ from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 from more3s import features as cache
-from more3s import prompts, swaps
+from more3s import heldout, prompts, swaps
 from more3s.cost import run_cost
 from more3s.encoder import EncoderSpec, FrozenEncoder, load_weights
 from more3s.model import RTG_MODES, ModelConfig, More3S
@@ -267,6 +267,15 @@ class More3SAlgorithm:
         algorithm.model.to(algorithm.device)
         return algorithm
 
+    def teacher_forced(self, held_out: OfflineDataset) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The diagnose stage's teacher-forced actions from the held-out data's features cache
+        (more3s.heldout), or None where there is none (live features: played step by step)."""
+        assert self.model is not None and self.features_folder is not None
+        encoded = heldout.cached(self.features_folder, held_out)
+        if encoded is None:
+            return None
+        return heldout.HeldOutWindows(held_out, encoded, self.hp.context_size).predict(self, self.seed)
+
     def diagnostics(self, held_out: OfflineDataset) -> dict[str, Any]:
         """The diagnose stage's measurements of MORE-3S's own: which input it leans on (more3s.swaps)."""
         assert self.model is not None
@@ -393,7 +402,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "more3s-rtg-none": {"rtg_mode": "none"},  # no return conditioning at all
     "more3s-image-only": {"modality": "image"},
     "more3s-text-only": {"modality": "text"},
-    "more3s-random-init": {"encoder_weights": "", "gpt2_weights": ""},
+    # no pretrained part: LXMERT, GPT-2 and the language stream's MiniLM initialisation all random
+    "more3s-random-init": {"encoder_weights": "", "gpt2_weights": "", "encoder_language_init": "none"},
     "more3s-paraphrases": {"prompts": "paraphrases"},
     "more3s-memory": {"memory": True},
     "more3s-leaky": {"pairing": "leaky"},  # the authors' label leak, as a diagnostic

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from benchmark import config
+from benchmark import config, paths
 from benchmark.cost import Cost, Precompute, Work, transformer_flops
 from more3s import prompts
 
@@ -57,8 +57,9 @@ def frames_precompute(spec: FramesSpec, resident: bool = False) -> Precompute:
     )
 
 
-def features_precompute(spec: FeaturesSpec) -> Precompute:
-    """The features folder: the encoder's weights, the texts and, cached, every pair's outputs (fp16)."""
+def features_precompute(spec: FeaturesSpec, of_held_out: bool = False) -> Precompute:
+    """The features folder: the encoder's weights, the texts and, cached, every pair's outputs
+    (fp16); cached, the same of the dataset's held-out data (unless this is it)."""
     encoder_bytes = 4 * encoder_parameters(spec.encoder)
     where = {"folder": str(spec.folder), "suite": spec.suite, "env": spec.env, "dataset": spec.dataset}
     # a features job holds the encoder beside what a MORE-3S training job was measured to hold
@@ -69,7 +70,15 @@ def features_precompute(spec: FeaturesSpec) -> Precompute:
     if spec.suite == "mujoco" and spec.modality != "text":
         work.append(drawing(spec.render_size))
     bytes_per_pair = PAIR_TOKENS * spec.encoder.hidden_size * 2
-    return Precompute("features", **where, work=tuple(work), bytes_per_transition=bytes_per_pair, **memory)
+    held_out = None if of_held_out else spec.held_out(spec.dataset + paths.HELDOUT)
+    return Precompute(
+        "features",
+        **where,
+        work=tuple(work),
+        bytes_per_transition=bytes_per_pair,
+        **memory,
+        held_out=None if held_out is None else features_precompute(held_out, of_held_out=True),
+    )
 
 
 def run_cost(env: EnvSpec, hp: Any, batch: int, features: FeaturesSpec) -> Cost:

@@ -110,6 +110,11 @@ class FeaturesSpec:
     def folder(self) -> Path:
         return paths.features_dir(self.suite, self.env, self.dataset, self.id)
 
+    def held_out(self, dataset: str) -> FeaturesSpec | None:
+        """The same encoding of held-out data `dataset` (the diagnose stage reads it: more3s.heldout),
+        or None where the features are encoded live (nothing is cached to share)."""
+        return replace(self, dataset=dataset) if self.storage == "cache" else None
+
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> FeaturesSpec:
         render = RenderProtocol(**record["render"]) if record.get("render") else None

@@ -69,6 +69,11 @@ def _broken(smoke_config: dict[str, Any], edit) -> dict[str, Any]:
             lambda c: c["algorithms"]["dt"]["atari"].update(context=3),
             "config key 'algorithms.dt.atari.context': unknown hyperparameter; allowed:",
         ),
+        (  # an ablation is its switch: a preset that flips it would run MORE-3S under the ablation's name
+            lambda c: c["algorithms"].update({"more3s-text-only": {"atari": {"modality": "image+text"}}}),
+            "config key 'algorithms.more3s-text-only.atari.modality': more3s-text-only sets it to 'text'; "
+            "a preset may not change an ablation's own switch",
+        ),
         (
             lambda c: c["suites"]["atari"]["training"].update(steps="many"),
             "config key 'suites.atari.training.steps': 'many' is not of type 'integer'",

@@ -50,17 +50,17 @@ def test_a_baseline_module_dropped_in_is_planned_by_the_grid(tmp_path: Path) -> 
 
 
 def test_default_preset_plans_more3s_and_bc_pixels_off_medium_replay(tmp_path: Path) -> None:
-    """Breakout expert x (3 baselines + MORE-3S), Hopper medium x (3 baselines + MORE-3S + its
-    text-only ablation + bc-pixels), Hopper medium-replay x 3 baselines, x 3 seeds, each run
-    diagnosed; one features cache per dataset and modality MORE-3S runs on, one frames store
-    (bc-pixels' Hopper medium), a held-out dataset beside each dataset; no behaviour training (the
-    datasets come from the scripted controller and the shipped ARS policies)."""
+    """Breakout expert x (BC, DT, MORE-3S), Hopper medium x (3 baselines + MORE-3S + its text-only
+    ablation + bc-pixels), Hopper medium-replay x 3 baselines, x 3 seeds, each run diagnosed; one
+    features cache per dataset and modality MORE-3S runs on and one of its held-out data, one
+    frames store (bc-pixels' Hopper medium), a held-out dataset beside each dataset; no behaviour
+    training (the datasets come from the scripted controller and the shipped ARS policies)."""
     result = snakemake("-n", "all", cwd=copy_project(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M))
-    assert int(counts["train"]) == (4 + 6 + 3) * 3
+    assert int(counts["train"]) == (3 + 6 + 3) * 3
     assert int(counts["evaluate"]) == int(counts["diagnose"]) == int(counts["train"])
-    assert int(counts["features"]) == 3 and int(counts["dataset"]) == 3 * 2 and int(counts["frames"]) == 1
+    assert int(counts["features"]) == 3 * 2 and int(counts["dataset"]) == 3 * 2 and int(counts["frames"]) == 1
     assert "behaviour" not in counts and "policy" not in counts
 
 

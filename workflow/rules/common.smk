@@ -80,10 +80,13 @@ def features_inputs(wildcards):
 
 
 def heldout_inputs(wildcards):
-    """The held-out dataset's card a run's diagnosis reads ([] where there is none: imported data)."""
+    """The held-out dataset's card a run's diagnosis reads ([] where there is none: imported data),
+    and its features cache where the run reads one."""
     spec = presets.dataset_spec(config, wildcards.suite, wildcards.env, wildcards.dataset)
     held_out = presets.heldout_spec(spec)
-    return [str(held_out.folder / paths.DATASET_CARD)] if held_out else []
+    features = presets.heldout_features_spec(config, run_key(wildcards))
+    inputs = [str(held_out.folder / paths.DATASET_CARD)] if held_out else []
+    return inputs + ([str(features.folder / paths.MANIFEST)] if features else [])
 
 
 # The frames stores that live features (MuJoCo, `features: live`) and pixel baselines read, by folder.
