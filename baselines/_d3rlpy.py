@@ -1,7 +1,7 @@
 """Shared glue between d3rlpy algorithms and the suite's algorithm protocol.
 
-A baseline module subclasses `D3rlpyBaseline`, declares one hyperparameter dataclass per suite whose
-defaults are the published values (`PUBLISHED`), and builds the d3rlpy config in `make_config`. Everything else —
+A baseline module subclasses `D3rlpyBaseline`, names its published hyperparameters per suite
+(`PUBLISHED`, from baselines.hyperparameters), and builds the d3rlpy config in `make_config`. Everything else —
 seeding, d3rlpy's training loop reporting its losses to the run's train log, saving and loading
 checkpoints, batched policies — lives here once.
 """
@@ -28,7 +28,6 @@ from benchmark.errors import BenchmarkError
 
 
 class D3rlpyBaseline:
-    name: ClassVar[str]
     PUBLISHED: ClassVar[dict[str, Any]]  # suite -> Hyperparameters with the published values
     pretrained: ClassVar[str] = "no"  # d3rlpy baselines train every weight from scratch
     INPUTS: ClassVar[str] = "state"  # what it reads of a MuJoCo env: the state vector (bc-pixels: its frames)
@@ -80,7 +79,7 @@ class D3rlpyBaseline:
                 dataset,
                 n_steps=epoch_steps * epochs,
                 n_steps_per_epoch=epoch_steps,
-                experiment_name=self.name,
+                experiment_name=type(self).__name__,  # unused: the reporter logs nothing of its own
                 with_timestamp=False,
                 logger_adapter=reporter,
                 show_progress=True,

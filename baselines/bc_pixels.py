@@ -15,7 +15,6 @@ MSE policy) with its Atari encoder and pixel scaling, as `bc` on Atari.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,29 +23,13 @@ import numpy as np
 from d3rlpy.dataset import Transition
 
 from baselines._d3rlpy import D3rlpyBaseline
+from baselines.hyperparameters import BC_PIXELS, frames_spec
 from benchmark import io
-from benchmark.algorithms import BatchPolicy, Budget, register
+from benchmark.algorithms import BatchPolicy, Budget
 from benchmark.datasets import OfflineDataset
 from benchmark.envs import EnvSpec
-from benchmark.errors import BenchmarkError
 from more3s.features import FramesSpec, load_frames
-from more3s.render import RenderProtocol, StateRenderer
-
-NATURE_CNN_MIN_SIZE = 36  # the smallest square input its three convolutions (8/4, 4/2, 3/1) accept
-
-
-@dataclass(frozen=True)
-class MujocoHyperparameters:
-    learning_rate: float = 1e-3  # Adam (d3rlpy's BC default, as bc)
-    feature_size: int = 512  # width of the Nature-CNN's last layer (bc's Atari width)
-    frames: int = 2  # rendered frames per state, stacked on the channel axis: velocity needs two
-    render_size: int = 84  # square frames, as MORE-3S's default: the frames store's size
-
-    def __post_init__(self) -> None:
-        if self.frames < 1:
-            raise BenchmarkError(f"frames: {self.frames} must be at least 1")
-        if self.render_size < NATURE_CNN_MIN_SIZE:
-            raise BenchmarkError(f"render_size: {self.render_size} is below the Nature CNN's {NATURE_CNN_MIN_SIZE}")
+from more3s.render import StateRenderer
 
 
 def stack_frames(episode_frames: np.ndarray, index: int, frames: int) -> np.ndarray:
@@ -85,20 +68,13 @@ class PaddedFrameStackPicker:
         )
 
 
-@register("bc-pixels")
 class PixelBehaviourCloning(D3rlpyBaseline):
-    PUBLISHED: ClassVar[dict[str, Any]] = {"mujoco": MujocoHyperparameters()}
-    SUITES: ClassVar[tuple[str, ...]] = ("mujoco",)  # Atari's BC already reads the game's frames: `bc`
+    PUBLISHED: ClassVar[dict[str, Any]] = BC_PIXELS
     INPUTS: ClassVar[str] = "pixels"
 
     def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int):
         super().__init__(spec, hyperparameters, seed)
         self.frames: FramesSpec | None = None  # the store trained on: its protocol draws the live states
-
-    @classmethod
-    def frames_spec(cls, suite: str, env: str, dataset: str, hyperparameters: dict[str, Any]) -> FramesSpec:
-        """The frames store a run reads (the workflow's frames stage makes it)."""
-        return FramesSpec(env, dataset, RenderProtocol(size=hyperparameters["render_size"]))
 
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters
@@ -112,7 +88,7 @@ class PixelBehaviourCloning(D3rlpyBaseline):
 
     def d3rlpy_dataset(self, data: OfflineDataset) -> Any:
         hp = dataclasses.asdict(self.hyperparameters)
-        self.frames = self.frames_spec(self.spec.suite, data.card["env"], data.card["name"], hp)
+        self.frames = frames_spec(self.spec.suite, data.card["env"], data.card["name"], hp)
         drawn = load_frames(self.frames, data)  # (N, S, S, 3), memory-mapped
         # channels-first, a view: the picker copies each sampled stack out of the store
         return data.to_d3rlpy(None, np.moveaxis(drawn, -1, 1), PaddedFrameStackPicker(self.hyperparameters.frames))

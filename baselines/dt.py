@@ -11,48 +11,19 @@ AdamW lr 1e-4 wd 1e-4, clip 0.25, 10k warm-up steps, standardised states, return
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import d3rlpy
 import numpy as np
 
 from baselines._d3rlpy import D3rlpyBaseline
-from benchmark.algorithms import Budget, register
+from baselines.hyperparameters import DT
+from benchmark.algorithms import Budget
 from benchmark.datasets import OfflineDataset
 
 
-@dataclass(frozen=True)
-class AtariHyperparameters:
-    context_size: int = 30  # K: steps of (return, state, action) the model sees
-    num_layers: int = 6
-    num_heads: int = 8
-    embed_size: int = 128  # token width = Nature-CNN output width
-    learning_rate: float = 6e-4
-    weight_decay: float = 0.1
-    clip_grad_norm: float = 1.0
-    warmup_tokens: int = 512 * 20  # linear warm-up, then cosine decay to 10%
-    dropout: float = 0.1  # attention, residual and embedding dropout
-
-
-@dataclass(frozen=True)
-class MujocoHyperparameters:
-    context_size: int = 20
-    num_layers: int = 3
-    num_heads: int = 1
-    embed_size: int = 128  # state encoder: one Linear to this width
-    learning_rate: float = 1e-4
-    weight_decay: float = 1e-4
-    clip_grad_norm: float = 0.25
-    warmup_steps: int = 10_000  # linear learning-rate warm-up
-    dropout: float = 0.1
-    return_scale: float = 0.001  # returns-to-go are multiplied by this
-    max_timestep: int = 1000  # longest episode (position embeddings)
-
-
-@register("dt")
 class DecisionTransformer(D3rlpyBaseline):
-    PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
+    PUBLISHED: ClassVar[dict[str, Any]] = DT
 
     def loss_scales(self) -> dict[str, float]:
         # d3rlpy's continuous DT loss is the squared error summed over action dimensions (BC's and

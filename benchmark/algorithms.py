@@ -1,8 +1,11 @@
 """The algorithm protocol and the registry that finds algorithms by name.
 
-An algorithm is one module in `baselines/` (or the `more3s` package) that decorates a class with
-`@register("name")`. The registry imports every module of those packages, so dropping a module
-in `baselines/` and naming it in a preset's `algorithms` is all it takes to add one.
+An algorithm is a class in `baselines/` (or the `more3s` package) and its declaration in the
+registry (`ALGORITHMS.register(Declaration(...))` in the package's `__init__`): its name, its
+published hyperparameters per suite (a dataclass, importable without torch), the suites it runs
+on, the caches it reads and where the class is ("module:Class"). Validating and planning a preset
+read the declarations only; the class, and with it torch and d3rlpy, is imported when a stage
+runs the algorithm (`get`).
 
 What an algorithm must provide is `Algorithm` below, and all it receives: the env's spaces
 (`EnvSpec`), its hyperparameters (its published defaults with the preset's overrides, as a dict),
@@ -16,21 +19,20 @@ the run's folder unless it has a record of its own (MORE-3S copies its features 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from benchmark.datasets import OfflineDataset
-from benchmark.envs import EnvSpec
+from benchmark.envs import SUITES, EnvSpec
 from benchmark.errors import BenchmarkError
+from benchmark.registry import Registry
 from benchmark.specs import Budget
 
-ALGORITHM_PACKAGES = ("baselines", "more3s")
+ALGORITHM_PACKAGES = ("baselines", "more3s")  # their `__init__` declares their algorithms
 
 
 @runtime_checkable
@@ -92,22 +94,10 @@ class Algorithm(Protocol):
 
     `spec` is the env's spaces under the run's protocol; `hyperparameters` the dict
     `hyperparameters()` below makes (lists where the dataclass has tuples, once read from JSON).
-    An algorithm may also offer `features_spec(suite, env, dataset, hyperparameters)`, a classmethod
-    naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs), and
-    `frames_spec(...)` (same arguments), naming the frames store (`more3s.features.FramesSpec`) it
-    reads (bc-pixels), and `SUITES`, the suites it runs on (all when absent), which validation holds
-    a preset to.
     """
 
-    name: ClassVar[str]  # set by `register`
     pretrained: str  # "no", or which components started from pretrained weights; read after `fit`
     inputs: str  # what it reads, recorded in config.json: state, pixels, pixels+text or text
-
-    @classmethod
-    def default_hyperparameters(cls, suite: str) -> Any:
-        """The published hyperparameters for `suite`: a dataclass instance, a comment per field.
-        Its `__post_init__` may refuse a value by raising BenchmarkError("<field>: <why>")."""
-        ...
 
     @classmethod
     def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int) -> Algorithm:
@@ -129,48 +119,46 @@ class Algorithm(Protocol):
     def policy(self) -> BatchPolicy: ...
 
 
-_REGISTRY: dict[str, type] = {}
+# A cache the workflow builds before training, named from (suite, env, dataset, hyperparameters):
+# MORE-3S's frozen-encoder outputs (more3s.specs.FeaturesSpec), bc-pixels' frames store (FramesSpec).
+CacheSpec = Callable[[str, str, str, dict[str, Any]], Any]
 
 
-def register(name: str) -> Callable[[type], type]:
-    def decorate(cls: type) -> type:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise BenchmarkError(f"algorithm name {name!r} is registered twice ({cls.__module__})")
-        cls.name = name  # type: ignore[attr-defined]
-        _REGISTRY[name] = cls
-        return cls
+@dataclass(frozen=True)
+class Declaration:
+    """What validation and planning know of an algorithm, without importing it."""
 
-    return decorate
-
-
-@functools.cache
-def _discover() -> None:
-    for package_name in ALGORITHM_PACKAGES:
-        package = importlib.import_module(package_name)
-        for module in pkgutil.iter_modules(package.__path__):
-            if not module.name.startswith("_"):
-                importlib.import_module(f"{package_name}.{module.name}")
+    name: str
+    implementation: str  # "module:Class", the Algorithm
+    # suite -> the published hyperparameters: a dataclass instance, a comment per field. Its
+    # `__post_init__` may refuse a value by raising BenchmarkError("<field>: <why>").
+    published: Mapping[str, Any]
+    suites: tuple[str, ...] = tuple(SUITES)  # the suites it runs on, which validation holds a preset to
+    features: CacheSpec | None = None  # the frozen-encoder cache a run reads
+    frames: CacheSpec | None = None  # the frames store a run reads itself
 
 
-def registry() -> dict[str, type]:
-    _discover()  # once per process, whatever a test or a module imported first
-    return dict(_REGISTRY)
+ALGORITHMS: Registry[Declaration] = Registry("algorithm", declared_in=ALGORITHM_PACKAGES)
 
 
-def get(name: str) -> type:
-    algorithms = registry()
-    if name not in algorithms:
-        raise BenchmarkError(f"unknown algorithm {name!r}; registered: {', '.join(sorted(algorithms))}")
-    return algorithms[name]
+def declared(name: str) -> Declaration:
+    if name not in ALGORITHMS:
+        raise BenchmarkError(f"unknown algorithm {name!r}; registered: {', '.join(sorted(ALGORITHMS))}")
+    return ALGORITHMS[name]
+
+
+def get(name: str) -> Any:
+    """The algorithm's class (imported now: torch, d3rlpy)."""
+    declared(name)
+    return ALGORITHMS.load(name)
 
 
 def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """Published defaults for (algorithm, suite) with a preset's overrides applied, as a dict."""
-    cls = get(name)
-    try:
-        defaults = cls.default_hyperparameters(suite)
-    except KeyError:
-        raise BenchmarkError(f"config key 'algorithms.{name}': {name} has no settings for suite {suite!r}") from None
+    published = declared(name).published
+    if suite not in published:
+        raise BenchmarkError(f"config key 'algorithms.{name}': {name} has no settings for suite {suite!r}")
+    defaults = published[suite]
     allowed = {f.name for f in dataclasses.fields(defaults)}
     unknown = sorted(set(overrides) - allowed)
     if unknown:

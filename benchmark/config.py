@@ -21,9 +21,8 @@ import yaml
 
 from benchmark import algorithms, envs, paths
 from benchmark.ars import RECIPES
-from benchmark.dataset_stage import SOURCES
 from benchmark.errors import BenchmarkError
-from benchmark.generators import GENERATORS
+from benchmark.sources import GENERATORS, SOURCES
 from benchmark.specs import (
     SCHEMA_PATH,
     BehaviourRef,
@@ -52,7 +51,7 @@ def load_schema() -> dict[str, Any]:
     with open(SCHEMA_PATH) as f:
         schema = yaml.safe_load(f)
     dataset = schema["$defs"]["dataset"]["properties"]
-    dataset["source"]["enum"] = sorted(SOURCES)  # sorted: the order of registration is the order of imports
+    dataset["source"]["enum"] = sorted(SOURCES)
     dataset["generator"]["enum"] = list(GENERATORS)
     return schema
 
@@ -113,13 +112,11 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
                     f"algorithms: {', '.join(config['algorithms'])}"
                 )
         _validate_checkpoints(suite, suite_config)
-    registered = algorithms.registry()
     for name, overrides in config["algorithms"].items():
-        if name not in registered:
-            raise BenchmarkError(
-                f"config key 'algorithms.{name}': unknown algorithm; registered: {', '.join(sorted(registered))}"
-            )
-        _validate_suites(config, name, getattr(registered[name], "SUITES", tuple(envs.SUITES)))
+        if name not in algorithms.ALGORITHMS:
+            registered = ", ".join(sorted(algorithms.ALGORITHMS))
+            raise BenchmarkError(f"config key 'algorithms.{name}': unknown algorithm; registered: {registered}")
+        _validate_suites(config, name, algorithms.ALGORITHMS[name].suites)
         for suite, hyper in (overrides or {}).items():
             algorithms.hyperparameters(name, suite, hyper)  # raises on unknown hyperparameters
             _validate_hyperparameters(name, suite, hyper)
@@ -135,7 +132,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validate_suites(config: dict[str, Any], name: str, supported: tuple[str, ...]) -> None:
-    """An algorithm runs only on the suites it declares (`SUITES`): neither its overrides nor a
+    """An algorithm runs only on the suites it declares (`suites`): neither its overrides nor a
     dataset's runs may name another."""
     overridden = sorted((config["algorithms"][name] or {}).keys() - set(supported))
     if overridden:
@@ -191,7 +188,7 @@ def _validate_workdir(config: dict[str, Any]) -> None:
 
 def _validate_hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> None:
     """Each override has its published default's type; numbers are not negative (no published one is)."""
-    defaults = algorithms.get(name).default_hyperparameters(suite)
+    defaults = algorithms.ALGORITHMS[name].published[suite]
     for field, value in overrides.items():
         key = f"algorithms.{name}.{suite}.{field}"
         default = getattr(defaults, field)
@@ -451,10 +448,10 @@ def run_spec(config: dict[str, Any], key: RunKey) -> RunSpec:
 
 def features_spec(config: dict[str, Any], key: RunKey) -> Any | None:
     """The frozen-encoder cache a run reads (MORE-3S and its ablations), or None."""
-    cls = algorithms.get(key.algorithm)
-    if not hasattr(cls, "features_spec"):
+    features = algorithms.declared(key.algorithm).features
+    if features is None:
         return None
-    return cls.features_spec(key.suite, key.env, key.dataset, run_spec(config, key).hyperparameters)
+    return features(key.suite, key.env, key.dataset, run_spec(config, key).hyperparameters)
 
 
 def features_grid(config: dict[str, Any]) -> dict[str, Any]:
@@ -465,10 +462,10 @@ def features_grid(config: dict[str, Any]) -> dict[str, Any]:
 
 def frames_spec(config: dict[str, Any], key: RunKey) -> Any | None:
     """The frames store a run reads itself (bc-pixels), or None."""
-    cls = algorithms.get(key.algorithm)
-    if not hasattr(cls, "frames_spec"):
+    frames = algorithms.declared(key.algorithm).frames
+    if frames is None:
         return None
-    return cls.frames_spec(key.suite, key.env, key.dataset, run_spec(config, key).hyperparameters)
+    return frames(key.suite, key.env, key.dataset, run_spec(config, key).hyperparameters)
 
 
 def frames_grid(config: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from benchmark import config, envs, generators, paths
+from benchmark import config, envs, paths, sources
 from benchmark.errors import BenchmarkError
 from benchmark.specs import DatasetSpec, RunKey, RunSpec
 
@@ -361,7 +361,7 @@ def make(preset: dict[str, Any]) -> Plan:
 
     def env_of(suite: str, env: str) -> envs.EnvSpec:
         if (suite, env) not in env_specs:
-            env_specs[suite, env] = envs.EnvSpec.of(suite, env, envs.protocol_for(suite))
+            env_specs[suite, env] = envs.EnvSpec.declared(suite, env)
         return env_specs[suite, env]
 
     sizes: dict[tuple[str, str, str], int] = {}
@@ -507,7 +507,7 @@ def _run_jobs(key: RunKey, run: RunSpec, env: envs.EnvSpec, n: int, gpu: bool) -
     # diagnosis: the policy on every held-out step and on the closed-loop episodes, priced per step
     # as evaluation; MORE-3S encodes its swap windows three times more
     held_out = config.heldout_spec(run.dataset)
-    closed_loop = config.CLOSED_LOOP_EPISODES * cap if generators.behaviour_role(run.dataset) else 0
+    closed_loop = config.CLOSED_LOOP_EPISODES * cap if sources.behaviour_role(run.dataset) else 0
     share = ((transitions(held_out) if held_out else 0) + closed_loop) / env_steps
     diagnose = Job("diagnose", key.id, cpu_s * share, gpu_s * share, memory, disk_bytes=20_000, key=evaluate.key)
     if family == "more3s":  # each swap window's pairs encoded three times (more3s.swaps)

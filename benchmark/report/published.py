@@ -16,8 +16,7 @@ from typing import Any
 import pandas as pd
 
 from benchmark import scores
-from benchmark.dataset_stage import SOURCES
-from benchmark.generators import GENERATORS
+from benchmark.sources import GENERATORS, SOURCES
 
 PUBLISHED_ALGORITHMS = {"DT": "dt", "DiscreteDT": "dt", "CQL": "cql", "DiscreteCQL": "cql", "BC": "bc"}
 # Our generated datasets stand in for these published ones (same recipe, never the same data):

@@ -1,4 +1,4 @@
-"""The generator registry and the ARS-made D4RL-style datasets: one registration per generator,
+"""The generator registry and the ARS-made D4RL-style datasets: one declaration per generator,
 the schema's list kept equal to it, datasets whose cards give their behaviour's quality."""
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ import pytest
 import yaml
 from conftest import generated_spec
 
-from benchmark import config, dataset_stage, envs, generators, scores
+from benchmark import config, dataset_stage, envs, scores
 from benchmark.errors import BenchmarkError
+from benchmark.sources import GENERATORS, Generator
 from benchmark.specs import DatasetSpec
 
 
 def test_the_schema_lists_exactly_the_registered_generators() -> None:
-    assert config.load_schema()["$defs"]["dataset"]["properties"]["generator"]["enum"] == list(generators.GENERATORS)
+    assert config.load_schema()["$defs"]["dataset"]["properties"]["generator"]["enum"] == list(GENERATORS)
     in_file = yaml.safe_load(config.SCHEMA_PATH.read_text())["$defs"]["dataset"]["properties"]["generator"]
     assert "enum" not in in_file  # the registry is the only list: no second one to keep equal
-    assert {g.suite for g in generators.GENERATORS.values()} <= set(envs.SUITES)
+    assert {g.suite for g in GENERATORS.values()} <= set(envs.SUITES)
 
 
 def _spec(generator: str, transitions: int, **options: Any) -> DatasetSpec:
@@ -98,14 +99,15 @@ def test_trained_policies_are_read_from_the_policy_rule_output(smoke_config: dic
 
 
 def test_which_datasets_need_ars_policies_is_their_generators_registration(smoke_config: dict[str, Any]) -> None:
-    reading = {name for name, registered in generators.GENERATORS.items() if registered.ars_policies}
+    reading = {name for name, registered in GENERATORS.items() if registered.ars_policies}
     assert reading == {"ars-medium", "ars-expert", "ars-medium-expert", "ars-medium-replay"}
-    # a generator named otherwise that reads them is checked alike: the registration says, not the name
-
-    @generators.generator("linear-rollouts", "mujoco", ("transitions",), ars_policies=True)
-    def linear_rollouts(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
-        raise AssertionError("not called")
-
+    # a generator named otherwise that reads them is checked alike: the declaration says, not the
+    # name (validation never loads its function, which does not exist)
+    GENERATORS.register(
+        Generator(
+            "linear-rollouts", f"{__name__}:linear_rollouts", "mujoco", frozenset({"transitions"}), ars_policies=True
+        )
+    )
     try:
         preset = copy.deepcopy(smoke_config)
         preset["suites"]["mujoco"]["datasets"] = {
@@ -116,7 +118,7 @@ def test_which_datasets_need_ars_policies_is_their_generators_registration(smoke
         with pytest.raises(BenchmarkError, match=r"datasets\.linear\.generator': no ARS policy for halfcheetah"):
             config.validate(preset)
     finally:
-        del generators.GENERATORS["linear-rollouts"]  # the registry is the package's: leave it as found
+        GENERATORS.unregister("linear-rollouts")  # the registry is the package's: leave it as found
 
 
 def test_the_behaviour_return_is_over_complete_episodes_and_the_cut_ones_are_stated(made: dict[str, Any]) -> None:

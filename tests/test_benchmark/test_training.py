@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,14 +118,21 @@ class _Counting:
         return [path]
 
 
+@pytest.fixture
+def counting() -> Iterator[str]:
+    """`_Counting` declared in the algorithm registry for one test."""
+    algorithms.ALGORITHMS.register(algorithms.Declaration("counting", f"{__name__}:_Counting", {}))
+    yield "counting"
+    algorithms.ALGORITHMS.unregister("counting")  # the registry is the package's: leave it as found
+
+
 def test_training_writes_the_train_log_from_what_the_algorithm_reports(
-    smoke_config: dict[str, Any], in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+    smoke_config: dict[str, Any], in_tmp: Path, counting: str
 ) -> None:
-    monkeypatch.setitem(algorithms._REGISTRY, "counting", _Counting)
     spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
     spec = dataclasses.replace(
         spec,
-        key=dataclasses.replace(spec.key, algorithm="counting"),
+        key=dataclasses.replace(spec.key, algorithm=counting),
         budget=Budget(steps=25, batch_size=4, eval_every=10),
         hyperparameters={},
     )

@@ -15,11 +15,11 @@ from conftest import RecordActions
 from more3s_helpers import random_dataset, trained
 
 from benchmark import envs
-from benchmark.algorithms import get, hyperparameters
+from benchmark.algorithms import ALGORITHMS, hyperparameters
 from benchmark.errors import BenchmarkError
 from benchmark.evaluation import run_episodes
 from more3s import features
-from more3s.algorithm import ABLATIONS
+from more3s.hyperparameters import ABLATIONS
 
 
 def final_accuracy(name: str) -> float:
@@ -121,9 +121,9 @@ def test_a_bad_switch_names_its_config_key() -> None:
 
 
 def test_every_ablation_changes_one_switch_of_the_published_model() -> None:
-    published = dataclasses.asdict(get("more3s").default_hyperparameters("atari"))
+    published = dataclasses.asdict(ALGORITHMS["more3s"].published["atari"])
     for name, variant in ABLATIONS.items():
-        changed = dataclasses.asdict(get(name).default_hyperparameters("atari"))
+        changed = dataclasses.asdict(ALGORITHMS[name].published["atari"])
         assert {k for k in published if published[k] != changed[k]} == set(variant), name
 
 
