@@ -132,8 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         default=reproduction.THRESHOLD,
         help=f"practical threshold of `different`, normalised points (default {reproduction.THRESHOLD:g})",
     )
-    versus.add_argument("--bootstrap-reps", type=int, default=5000, help="bootstrap replications (default 5000)")
-    versus.add_argument("--seed", type=int, default=0, help="the bootstrap's seed (default 0)")
+    defaults = config.report_defaults()  # a preset's without a `report:` block
+    versus.add_argument(
+        "--bootstrap-reps",
+        type=int,
+        default=defaults.bootstrap_reps,
+        help="bootstrap replications (default %(default)s)",
+    )
+    versus.add_argument("--seed", type=int, default=defaults.seed, help="the bootstrap's seed (default %(default)s)")
     check = commands.add_parser("check-config", help="validate a preset file")
     check.add_argument("preset", type=Path)
     capacity = commands.add_parser("plan", help="what a preset will cost: jobs, CPU/GPU hours, memory, disk")

@@ -24,6 +24,7 @@ from typing import Any
 
 from benchmark import config, envs, paths, sources
 from benchmark.errors import BenchmarkError
+from benchmark.preset import Preset
 from benchmark.specs import DatasetSpec, RunKey, RunSpec
 
 # -- What was measured, once, on the reference machine ---------------------------------------------
@@ -353,10 +354,10 @@ class Plan:
         return "\n".join(lines) + "\n"
 
 
-def make(preset: dict[str, Any]) -> Plan:
+def make(preset: Preset) -> Plan:
     """The plan of a validated preset."""
-    gpu = bool(preset.get("gpus_per_job"))
-    plan = Plan(preset["preset"], gpu)
+    gpu = bool(preset.gpus_per_job)
+    plan = Plan(preset.name, gpu)
     env_specs: dict[tuple[str, str], envs.EnvSpec] = {}
 
     def env_of(suite: str, env: str) -> envs.EnvSpec:
@@ -365,9 +366,9 @@ def make(preset: dict[str, Any]) -> Plan:
         return env_specs[suite, env]
 
     sizes: dict[tuple[str, str, str], int] = {}
-    for suite, suite_config in preset["suites"].items():
-        for env in suite_config["envs"]:
-            for name in suite_config["datasets"]:
+    for suite, suite_preset in preset.suites.items():
+        for env in suite_preset.envs:
+            for name in suite_preset.datasets:
                 spec = config.dataset_spec(preset, suite, env, name)
                 n = sizes[suite, env, name] = transitions(spec)
                 plan.jobs.append(_dataset_job(spec, n, env_of(suite, env)))
@@ -392,16 +393,14 @@ def make(preset: dict[str, Any]) -> Plan:
         plan.jobs.extend(_run_jobs(key, run, env, sizes[key.suite, key.env, key.dataset], gpu))
     runs = len(config.grid(preset))
     plan.jobs.append(Job("aggregate", "scores.csv", 5.0 + 0.01 * runs, mem_mb=500, key="seeds"))
-    # a preset file not yet given the schema's defaults (check-config) has the default replications
-    default_reps = config.load_schema()["properties"]["report"]["properties"]["bootstrap_reps"]["default"]
-    reps = preset.get("report", {}).get("bootstrap_reps", default_reps)
+    reps = preset.report.bootstrap_reps
     plan.jobs.append(
         Job("report", "report", 60.0 + runs * reps * 2e-5, mem_mb=2000, disk_bytes=20e6, key="report.bootstrap_reps")
     )
     return plan
 
 
-def check(preset: dict[str, Any]) -> None:
+def check(preset: Preset) -> None:
     """Refuse a validated preset one of whose jobs the plan puts over LIMITS: one line naming the
     key that sizes the job and the plan's figure."""
     for job in make(preset).jobs:
@@ -423,7 +422,8 @@ def _dataset_job(spec: DatasetSpec, n: int, env: envs.EnvSpec) -> Job:
     stored = n * transition_bytes(env)
     name = f"{spec.suite}/{spec.env}/{spec.name}"
     if spec.source == "dqn-replay":  # every buffer's frames up to its last sampled one: at most all
-        cpu = spec.options.get("num_buffers", 50) * 1_000_000 * MEASURED["dataset/dqn-replay"].value
+        buffers = spec.options.get("num_buffers", sources.DT_1PCT_DEFAULTS["num_buffers"])
+        cpu = buffers * 1_000_000 * MEASURED["dataset/dqn-replay"].value
     elif spec.source != "generated":
         cpu = stored * MEASURED["dataset/import"].value
     elif spec.suite == "atari":

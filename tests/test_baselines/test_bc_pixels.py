@@ -89,23 +89,25 @@ def _pixel_preset(smoke_config: dict[str, Any]) -> dict[str, Any]:
     preset = copy.deepcopy(smoke_config)
     del preset["suites"]["atari"]
     preset["algorithms"] = {"bc": preset["algorithms"]["bc"], "bc-pixels": {"mujoco": TINY}}
-    return config.validate(preset)
+    config.validate(preset)
+    return preset
 
 
 def test_bc_pixels_shares_the_frames_store_live_more3s_features_read(smoke_config: dict[str, Any]) -> None:
     """Both draw under MORE-3S's default render protocol: one store per dataset, not two."""
     preset = _pixel_preset(smoke_config)
     preset["algorithms"]["more3s"] = {"mujoco": {**smoke_config["algorithms"]["more3s"]["mujoco"], "features": "live"}}
-    stores = config.frames_grid(config.validate(preset))
+    typed = config.validate(preset)
+    stores = config.frames_grid(typed)
     assert list(stores) == [str(features.FramesSpec("hopper", "mixed", RenderProtocol(size=84)).folder)]
-    assert config.frames_spec(preset, config.RunKey("mujoco", "hopper", "mixed", "bc", 0)) is None
+    assert config.frames_spec(typed, config.RunKey("mujoco", "hopper", "mixed", "bc", 0)) is None
 
 
 @pytest.fixture
 def pixel_run(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[RunSpec, np.ndarray]:
     """bc-pixels trained 4 steps through the train stage on 2 random Hopper episodes of 10 steps,
     drawn into its frames store first (as the workflow's frames job does)."""
-    preset = _pixel_preset(smoke_config)
+    preset = config.validate(_pixel_preset(smoke_config))
     key = config.RunKey("mujoco", "hopper", "mixed", "bc-pixels", 0)
     spec = config.run_spec(preset, key)
     spec = dataclasses.replace(spec, budget=dataclasses.replace(spec.budget, steps=4, batch_size=4, eval_every=2))

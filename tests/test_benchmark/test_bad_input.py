@@ -1102,7 +1102,7 @@ def test_an_algorithm_without_a_suite_of_the_preset_is_refused() -> None:
 
 def test_an_external_workdir_is_allowed_when_the_preset_says_so() -> None:
     preset = smoke_preset() | {"workdir": "/scratch/more3s", "allow_external_workdir": True}
-    assert config.validate(preset)["workdir"] == "/scratch/more3s"
+    assert config.validate(preset).workdir == "/scratch/more3s"
 
 
 # --- through Snakemake --------------------------------------------------------------------------

@@ -68,12 +68,13 @@ def test_ars_medium_replay_rises_along_the_buffer(made: dict[str, Any]) -> None:
 def test_a_dataset_can_keep_an_algorithm_off_it(smoke_config: dict[str, Any]) -> None:
     preset = copy.deepcopy(smoke_config)
     preset["suites"]["mujoco"]["datasets"]["mixed"]["algorithms"] = ["bc", "dt"]
-    keys = config.grid(config.validate(preset))
+    typed = config.validate(preset)
+    keys = config.grid(typed)
     on_hopper = {key.algorithm for key in keys if key.env == "hopper"}
     assert on_hopper == {"bc", "dt"} and {key.algorithm for key in keys if key.env == "breakout"} == set(
         preset["algorithms"]
     )
-    assert "algorithms" not in config.dataset_spec(preset, "mujoco", "hopper", "mixed").options
+    assert "algorithms" not in config.dataset_spec(typed, "mujoco", "hopper", "mixed").options
     preset["suites"]["mujoco"]["datasets"]["mixed"]["algorithms"] = ["bc", "iql"]
     with pytest.raises(BenchmarkError, match=r"datasets\.mixed\.algorithms': 'iql' is not in the preset"):
         config.validate(preset)
@@ -89,11 +90,11 @@ def test_ars_data_for_a_task_without_a_policy_is_one_line(smoke_config: dict[str
 def test_trained_policies_are_read_from_the_policy_rule_output(smoke_config: dict[str, Any], in_tmp: Path) -> None:
     preset = copy.deepcopy(smoke_config)
     preset["suites"]["mujoco"]["datasets"]["mixed"]["policy"] = "trained"
-    config.validate(preset)
-    assert config.behaviour_inputs(preset, "mujoco", "hopper", "mixed") == [
+    typed = config.validate(preset)
+    assert config.behaviour_inputs(typed, "mujoco", "hopper", "mixed") == [
         "resources/policies/mujoco/hopper/policy.json"
     ]
-    assert config.policy_envs(preset) == [("mujoco", "hopper")]
+    assert config.policy_envs(typed) == [("mujoco", "hopper")]
     with pytest.raises(BenchmarkError, match="policy card missing"):
         dataset_stage.generate(_spec("ars-medium", 100, policy="trained"), in_tmp / "d", in_tmp / "d")
 
@@ -104,9 +105,7 @@ def test_which_datasets_need_ars_policies_is_their_generators_registration(smoke
     # a generator named otherwise that reads them is checked alike: the declaration says, not the
     # name (validation never loads its function, which does not exist)
     GENERATORS.register(
-        Generator(
-            "linear-rollouts", f"{__name__}:linear_rollouts", "mujoco", frozenset({"transitions"}), ars_policies=True
-        )
+        Generator("linear-rollouts", "nowhere:linear_rollouts", "mujoco", frozenset({"transitions"}), ars_policies=True)
     )
     try:
         preset = copy.deepcopy(smoke_config)
