@@ -65,7 +65,7 @@ _Validator = jsonschema.validators.extend(
 
 def load_schema() -> dict[str, Any]:
     """The preset schema, its `source` and `generator` lists taken from the registries (the only
-    lists of them: adding a source or a generator is its registration)."""
+    lists of them: adding a source or a generator is its declaration)."""
     with open(SCHEMA_PATH) as f:
         schema = yaml.safe_load(f)
     dataset = schema["$defs"]["dataset"]["properties"]

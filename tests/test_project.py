@@ -119,8 +119,8 @@ HEAVY = ("torch", "gymnasium", "d3rlpy", "mujoco", "transformers")
 LIGHT_ENTRY_POINTS = """
 import json, sys
 from benchmark.__main__ import main
-from benchmark import algorithms, config, sources
-from benchmark.report import published, stage
+from benchmark import algorithms, ars, behaviour, config, sources  # ars, behaviour: what the rules import
+from benchmark.report import compare, published, stage
 
 assert main(["check-config", "config/paper.yaml"]) == 0
 assert main(["plan", "config/config.yaml", "--out", sys.argv[1]]) == 0
@@ -135,7 +135,7 @@ print(json.dumps(found))
 
 def test_checking_planning_and_reporting_import_no_torch_or_gymnasium(tmp_path: Path) -> None:
     """The registries declare names and metadata; implementations (torch, gymnasium, d3rlpy) load
-    only when a stage runs one."""
+    only when a stage runs one. Snakemake's planning imports the same modules."""
     result = subprocess.run(
         [sys.executable, "-c", LIGHT_ENTRY_POINTS, str(tmp_path / "plan.md"), *HEAVY],
         cwd=REPO,
@@ -148,5 +148,5 @@ def test_checking_planning_and_reporting_import_no_torch_or_gymnasium(tmp_path: 
     found = json.loads(result.stdout.splitlines()[-1])
     assert {"bc", "bc-pixels", "cql", "dt", "more3s", "more3s-text-only"} <= set(found["registered"])
     assert found["heavy"] == []
-    assert {"torch", "gymnasium"} <= set(found["after_loading"])  # the check sees them once loaded
+    assert "torch" in found["after_loading"]  # the check sees them once loaded
     assert (tmp_path / "plan.md").read_text().startswith("# Capacity plan: preset `default`")
