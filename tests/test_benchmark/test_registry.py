@@ -39,14 +39,17 @@ def test_declaring_modules_are_imported_at_the_first_lookup_and_implementations_
 ) -> None:
     things: Registry[Thing] = Registry("thing", declared_in=("declaring_things",))
     monkeypatch.setattr(sys.modules[__name__], "THINGS", things, raising=False)
+    declaring = f"import sys\ntest = sys.modules[{__name__!r}]\n"  # declares into this test's registry
     (tmp_path / "declaring_things.py").write_text(
-        f"from {__name__} import THINGS, Thing\nTHINGS.register(Thing('heavy', 'heavy_thing:VALUE'))\n"
+        f"{declaring}test.THINGS.register(test.Thing('heavy', 'heavy:VALUE'))\n"
     )
-    (tmp_path / "heavy_thing.py").write_text("VALUE = 42\n")
+    (tmp_path / "heavy.py").write_text("VALUE = 42\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    for module in ("declaring_things", "heavy_thing"):
-        monkeypatch.delitem(sys.modules, module, raising=False)
-    assert "declaring_things" not in sys.modules
-    assert things["heavy"].implementation == "heavy_thing:VALUE"  # the lookup imported its declaration
-    assert "declaring_things" in sys.modules and "heavy_thing" not in sys.modules
-    assert things.load("heavy") == 42 and "heavy_thing" in sys.modules
+    try:
+        assert "declaring_things" not in sys.modules
+        assert things["heavy"].implementation == "heavy:VALUE"  # the lookup imported its declaration
+        assert "declaring_things" in sys.modules and "heavy" not in sys.modules
+        assert things.load("heavy") == 42 and "heavy" in sys.modules
+    finally:
+        for module in ("declaring_things", "heavy"):
+            sys.modules.pop(module, None)
