@@ -9,8 +9,8 @@ if not config:
 
 # A bad preset stops here, before the workdir is made or any job is planned, with one line naming
 # the file (and line) or config key and exit status 2: the preset files read strictly, then the
-# merged config, then the capacity plan's limits. The process settings first: importing the
-# algorithms imports legacy Gym, whose notice would otherwise come before that line.
+# merged config, then the capacity plan's limits. The config gets the schema's defaults and the
+# rules read the typed preset, PRESET. The process settings first, as every entry point's.
 from benchmark import runtime
 
 runtime.configure()
@@ -18,13 +18,13 @@ runtime.configure()
 from benchmark import config as presets
 from benchmark import plan as capacity
 
-presets.check_workflow_config(config, workflow.configfiles, capacity.check)
+PRESET = presets.check_workflow_config(config, workflow.configfiles, capacity.check)
 
 
 # Outputs (results/, resources/) are relative to the preset's workdir: the smoke preset writes
 # under resources/smoke/ so that it never overwrites the default preset's results. Anchored at
 # this file's folder: a cluster job's Snakemake starts inside the workdir and would nest it again.
-workdir: os.path.join(workflow.basedir, config.get("workdir", "."))
+workdir: os.path.join(workflow.basedir, PRESET.workdir)
 
 
 # `snakemake --report results/report.html`: every figure and table captioned, with provenance.

@@ -1,7 +1,7 @@
 """Shared glue between d3rlpy algorithms and the suite's algorithm protocol.
 
-A baseline module subclasses `D3rlpyBaseline`, declares one hyperparameter dataclass per suite whose
-defaults are the published values (`PUBLISHED`), and builds the d3rlpy config in `make_config`. Everything else —
+A baseline module subclasses `D3rlpyBaseline`, names its published hyperparameters per suite
+(`PUBLISHED`, from baselines.hyperparameters), and builds the d3rlpy config in `make_config`. Everything else —
 seeding, d3rlpy's training loop reporting its losses to the run's train log, saving and loading
 checkpoints, the greedy batched policy — lives here once; a baseline whose policy keeps a history
 (DT, bc-pixels) overrides `policy`.
@@ -21,7 +21,7 @@ from d3rlpy.base import LearnableConfigWithShape
 from d3rlpy.torch_utility import map_location
 
 from benchmark import io
-from benchmark.algorithms import BatchPolicy, Budget, TrainLog, typed
+from benchmark.algorithms import BatchPolicy, Budget, TrainLog, coerce
 from benchmark.datasets import OfflineDataset
 from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
@@ -29,20 +29,15 @@ from benchmark.errors import BenchmarkError
 
 
 class D3rlpyBaseline:
-    name: ClassVar[str]
     PUBLISHED: ClassVar[dict[str, Any]]  # suite -> Hyperparameters with the published values
     pretrained: ClassVar[str] = "no"  # d3rlpy baselines train every weight from scratch
     INPUTS: ClassVar[str] = "state"  # what it reads of a MuJoCo env: the state vector (bc-pixels: its frames)
 
     def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int):
         self.spec = spec
-        self.hyperparameters = typed(type(self), spec.suite, hyperparameters)
+        self.hyperparameters = coerce(type(self.PUBLISHED[spec.suite]), hyperparameters)
         self.seed = seed
         self.algo: Any = None
-
-    @classmethod
-    def default_hyperparameters(cls, suite: str) -> Any:
-        return cls.PUBLISHED[suite]
 
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         """The d3rlpy config (an `...Config` object) for this env, hyperparameters and budget."""
@@ -81,7 +76,7 @@ class D3rlpyBaseline:
                 dataset,
                 n_steps=epoch_steps * epochs,
                 n_steps_per_epoch=epoch_steps,
-                experiment_name=self.name,
+                experiment_name=type(self).__name__,  # unused: the reporter logs nothing of its own
                 with_timestamp=False,
                 logger_adapter=reporter,
                 show_progress=True,

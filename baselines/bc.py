@@ -6,39 +6,18 @@ Atari BC is its transformer without returns; this one is d3rlpy's Nature-CNN / M
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import d3rlpy
 
 from baselines._d3rlpy import D3rlpyBaseline
-from benchmark.algorithms import Budget, register
-from benchmark.cost import Cost, d3rlpy_default_network
+from baselines.hyperparameters import BC
+from benchmark.algorithms import Budget
 from benchmark.datasets import OfflineDataset
-from benchmark.envs import EnvSpec
 
 
-@dataclass(frozen=True)
-class AtariHyperparameters:
-    learning_rate: float = 1e-3  # Adam
-    beta: float = 0.5  # weight of the logits' L2 penalty (d3rlpy DiscreteBC)
-    feature_size: int = 512  # width of the Nature-CNN's last layer
-
-
-@dataclass(frozen=True)
-class MujocoHyperparameters:
-    learning_rate: float = 1e-3  # Adam
-    hidden_units: tuple[int, ...] = (256, 256)  # MLP policy
-    policy_type: str = "deterministic"  # d3rlpy BC: deterministic (MSE) or stochastic
-
-
-@register("bc")
 class BehaviourCloning(D3rlpyBaseline):
-    PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
-
-    @classmethod
-    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
-        return d3rlpy_default_network(env, batch, measured="bc")
+    PUBLISHED: ClassVar[dict[str, Any]] = BC
 
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters

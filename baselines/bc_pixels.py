@@ -15,7 +15,6 @@ MSE policy) with its Atari encoder and pixel scaling, as `bc` on Atari.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,35 +23,13 @@ import numpy as np
 from d3rlpy.dataset import Transition
 
 from baselines._d3rlpy import D3rlpyBaseline, to_d3rlpy
+from baselines.hyperparameters import BC_PIXELS
 from benchmark import io
-from benchmark.algorithms import BatchPolicy, Budget, register, typed
-from benchmark.cost import Cost, nature_cnn
+from benchmark.algorithms import BatchPolicy, Budget
 from benchmark.datasets import OfflineDataset
 from benchmark.envs import EnvSpec
-from benchmark.errors import BenchmarkError
-from more3s.cost import drawing, frames_precompute
 from more3s.features import FramesSpec, load_frames
-from more3s.render import RenderProtocol, StateRenderer
-
-NATURE_CNN_MIN_SIZE = 36  # the smallest square input its three convolutions (8/4, 4/2, 3/1) accept
-
-
-@dataclass(frozen=True)
-class MujocoHyperparameters:
-    learning_rate: float = 1e-3  # Adam (d3rlpy's BC default, as bc)
-    feature_size: int = 512  # width of the Nature-CNN's last layer (bc's Atari width)
-    frames: int = 2  # rendered frames per state, stacked on the channel axis: velocity needs two
-    render_size: int = 84  # square frames, as MORE-3S's default: the frames store's size
-
-    def __post_init__(self) -> None:
-        if self.frames < 1:
-            raise BenchmarkError(f"frames: {self.frames} must be at least 1")
-        if self.render_size < NATURE_CNN_MIN_SIZE:
-            raise BenchmarkError(f"render_size: {self.render_size} is below the Nature CNN's {NATURE_CNN_MIN_SIZE}")
-
-    def frames_spec(self, env: str, dataset: str) -> FramesSpec:
-        """The frames store a run reads: named here only, for the workflow's frames stage and training alike."""
-        return FramesSpec(env, dataset, RenderProtocol(size=self.render_size))
+from more3s.render import StateRenderer
 
 
 def stack_frames(episode_frames: np.ndarray, index: int, frames: int) -> np.ndarray:
@@ -91,37 +68,13 @@ class PaddedFrameStackPicker:
         )
 
 
-@register("bc-pixels")
 class PixelBehaviourCloning(D3rlpyBaseline):
-    PUBLISHED: ClassVar[dict[str, Any]] = {"mujoco": MujocoHyperparameters()}
-    SUITES: ClassVar[tuple[str, ...]] = ("mujoco",)  # Atari's BC already reads the game's frames: `bc`
+    PUBLISHED: ClassVar[dict[str, Any]] = BC_PIXELS
     INPUTS: ClassVar[str] = "pixels"
 
     def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int):
         super().__init__(spec, hyperparameters, seed)
         self.frames: FramesSpec | None = None  # the store trained on: its protocol draws the live states
-
-    @classmethod
-    def frames_spec(cls, suite: str, env: str, dataset: str, hyperparameters: dict[str, Any]) -> FramesSpec:
-        return typed(cls, suite, hyperparameters).frames_spec(env, dataset)
-
-    @classmethod
-    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
-        """The Nature CNN on the stacked frames, its fc and the policy head (no target network);
-        each live state drawn at evaluation, and the frames store read whole over training."""
-        hp = hyperparameters
-        macs, kernels, flat = nature_cnn(3 * hp.frames, hp.render_size)
-        forward = 2 * (macs + flat * hp.feature_size)
-        parameters = kernels + flat * hp.feature_size + hp.feature_size * env.action_size
-        return Cost(
-            measured="bc-pixels",
-            parameters=parameters,
-            train_step_flops=3 * batch * forward,
-            action_flops=forward,
-            checkpoint_bytes=4 * parameters * 3,  # d3rlpy saves Adam's two moments too
-            action_work=(drawing(hp.render_size),),
-            precompute=(frames_precompute(hp.frames_spec(env.env, dataset), resident=True),),
-        )
 
     def make_config(self, data: OfflineDataset, budget: Budget) -> Any:
         hp = self.hyperparameters

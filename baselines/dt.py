@@ -12,8 +12,6 @@ AdamW lr 1e-4 wd 1e-4, clip 0.25, 10k warm-up steps, standardised states, return
 from __future__ import annotations
 
 import copy
-import math
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import d3rlpy
@@ -21,64 +19,14 @@ import numpy as np
 import torch
 
 from baselines._d3rlpy import D3rlpyBaseline
-from benchmark.algorithms import BatchPolicy, Budget, register
-from benchmark.cost import NATURE_CNN_FLAT, NATURE_CNN_KERNELS, NATURE_CNN_MACS, Cost, transformer_flops
+from baselines.hyperparameters import DT
+from benchmark.algorithms import BatchPolicy, Budget
 from benchmark.datasets import OfflineDataset
-from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 
 
-@dataclass(frozen=True)
-class AtariHyperparameters:
-    context_size: int = 30  # K: steps of (return, state, action) the model sees
-    num_layers: int = 6
-    num_heads: int = 8
-    embed_size: int = 128  # token width = Nature-CNN output width
-    learning_rate: float = 6e-4
-    weight_decay: float = 0.1
-    clip_grad_norm: float = 1.0
-    warmup_tokens: int = 512 * 20  # linear warm-up, then cosine decay to 10%
-    dropout: float = 0.1  # attention, residual and embedding dropout
-
-
-@dataclass(frozen=True)
-class MujocoHyperparameters:
-    context_size: int = 20
-    num_layers: int = 3
-    num_heads: int = 1
-    embed_size: int = 128  # state encoder: one Linear to this width
-    learning_rate: float = 1e-4
-    weight_decay: float = 1e-4
-    clip_grad_norm: float = 0.25
-    warmup_steps: int = 10_000  # linear learning-rate warm-up
-    dropout: float = 0.1
-    return_scale: float = 0.001  # returns-to-go are multiplied by this
-    max_timestep: int = 1000  # longest episode (position embeddings)
-
-
-@register("dt")
 class DecisionTransformer(D3rlpyBaseline):
-    PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
-
-    @classmethod
-    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
-        """GPT blocks over (return, state, action) tokens; on Atari each frame's Nature CNN too."""
-        hp = hyperparameters
-        k, width = hp.context_size, hp.embed_size
-        per_sequence = transformer_flops(hp.num_layers, width, 3 * k)
-        if env.suite == "atari":
-            per_sequence += 2 * k * (NATURE_CNN_MACS + NATURE_CNN_FLAT * width)
-            state = NATURE_CNN_KERNELS + NATURE_CNN_FLAT * width
-        else:
-            state = int(math.prod(env.observation_shape)) * width
-        parameters = hp.num_layers * 12 * width**2 + state + 1024 * width + 2 * env.action_size * width
-        return Cost(
-            measured="dt",
-            parameters=parameters,
-            train_step_flops=3 * batch * per_sequence,
-            action_flops=per_sequence,  # a sequence model reads its whole context for each action
-            checkpoint_bytes=4 * parameters * 3,  # d3rlpy saves Adam's two moments too
-        )
+    PUBLISHED: ClassVar[dict[str, Any]] = DT
 
     def loss_scales(self) -> dict[str, float]:
         # d3rlpy's continuous DT loss is the squared error summed over action dimensions (BC's and

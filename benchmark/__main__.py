@@ -21,28 +21,14 @@ from benchmark import runtime
 
 runtime.configure()  # before any stage module imports gymnasium, MuJoCo, matplotlib, d3rlpy or transformers
 
-from benchmark import (  # noqa: E402
-    aggregate,
-    ars,
-    behaviour,
-    config,
-    dataset_stage,
-    diagnostics,
-    evaluation,
-    io,
-    paths,
-    plan,
-    report,
-    results_readme,
-    scores,
-    seeding,
-    training,
-)
+# The stages that run a network or an env import their modules where they run: checking and
+# planning a preset and building the report load neither torch nor gymnasium.
+from benchmark import aggregate, ars, config, dataset_stage, io, paths, plan, report, results_readme, scores  # noqa: E402
 from benchmark.errors import BenchmarkError  # noqa: E402
 from benchmark.report import compare, reproduction  # noqa: E402
 from benchmark.report.statistics import Settings  # noqa: E402
 from benchmark.specs import BehaviourSpec, DatasetSpec, RunSpec, check_names, name_pattern  # noqa: E402
-from more3s import features  # noqa: E402
+from more3s.specs import FeaturesSpec, FramesSpec  # noqa: E402
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,7 +74,7 @@ def _check_json_arguments(parser: argparse.ArgumentParser, args: argparse.Namesp
 
 
 def _cache_spec(kind: type, text: str, names: tuple[str, ...]) -> Any:
-    """A features or frames --spec (more3s.features), its names checked as a preset's are."""
+    """A features or frames --spec (more3s.specs), its names checked as a preset's are."""
     record = json.loads(text)
     check_names("argument --spec", **{name: record.get(name) for name in names})
     try:
@@ -146,8 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         default=reproduction.THRESHOLD,
         help=f"practical threshold of `different`, normalised points (default {reproduction.THRESHOLD:g})",
     )
-    versus.add_argument("--bootstrap-reps", type=int, default=5000, help="bootstrap replications (default 5000)")
-    versus.add_argument("--seed", type=int, default=0, help="the bootstrap's seed (default 0)")
+    defaults = config.report_defaults()  # a preset's without a `report:` block
+    versus.add_argument(
+        "--bootstrap-reps",
+        type=int,
+        default=defaults.bootstrap_reps,
+        help="bootstrap replications (default %(default)s)",
+    )
+    versus.add_argument("--seed", type=int, default=defaults.seed, help="the bootstrap's seed (default %(default)s)")
     check = commands.add_parser("check-config", help="validate a preset file")
     check.add_argument("preset", type=Path)
     capacity = commands.add_parser("plan", help="what a preset will cost: jobs, CPU/GPU hours, memory, disk")
@@ -177,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 ars.train(recipe, args.out)
         elif args.stage == "behaviour":
+            from benchmark import behaviour, seeding
+
             behaviour_spec = BehaviourSpec.from_dict(json.loads(args.spec), "argument --spec")
             folder = Path(behaviour_spec.dir)
             # one torch thread per job: more oversubscribes the cores (SAC ran ~10x slower)
@@ -184,22 +178,33 @@ def main(argv: list[str] | None = None) -> int:
             seeding.seed_everything(behaviour_spec.seed, behaviour_spec.torch_threads)
             behaviour.train_sac(behaviour_spec.env, behaviour_spec.seed, folder=folder, **behaviour_spec.sac)
         elif args.stage == "features":
+            from benchmark import seeding
+            from more3s import features
+
             seeding.seed_everything(0, args.threads)
-            encode_spec = _cache_spec(features.FeaturesSpec, args.spec, ("suite", "env", "dataset"))
+            encode_spec = _cache_spec(FeaturesSpec, args.spec, ("suite", "env", "dataset"))
             io.remove_stale_temps(encode_spec.folder)
             features.build(encode_spec)
         elif args.stage == "frames":
-            frames_spec = _cache_spec(features.FramesSpec, args.spec, ("env", "dataset"))
+            from more3s import features
+
+            frames_spec = _cache_spec(FramesSpec, args.spec, ("env", "dataset"))
             io.remove_stale_temps(frames_spec.folder)
             features.build_frames(frames_spec)
         elif args.stage == "train":
+            from benchmark import training
+
             run_spec = RunSpec.from_dict(json.loads(args.spec), "argument --spec")
             io.remove_stale_temps(paths.run_dir(run_spec.run), paths.checkpoint_dir(run_spec.run))
             training.train(run_spec)
         elif args.stage == "evaluate":
+            from benchmark import evaluation
+
             io.remove_stale_temps(paths.run_dir(args.run))
             evaluation.evaluate(args.run)
         elif args.stage == "diagnose":
+            from benchmark import diagnostics
+
             io.remove_stale_temps(paths.run_dir(args.run))
             diagnostics.diagnose(args.run)
         elif args.stage == "score":

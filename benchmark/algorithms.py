@@ -1,8 +1,11 @@
 """The algorithm protocol and the registry that finds algorithms by name.
 
-An algorithm is one module in `baselines/` (or the `more3s` package) that decorates a class with
-`@register("name")`. The registry imports every module of those packages, so dropping a module
-in `baselines/` and naming it in a preset's `algorithms` is all it takes to add one.
+An algorithm is a class in `baselines/` (or the `more3s` package) and its declaration in the
+registry (`ALGORITHMS.register(Declaration(...))` in the package's `__init__`): its name, its
+published hyperparameters per suite (a dataclass, importable without torch), the suites it runs
+on, the caches it reads, what a run costs and where the class is ("module:Class"). Validating and
+planning a preset read the declarations only; the class, and with it torch and d3rlpy, is
+imported when a stage runs the algorithm (`get`).
 
 What an algorithm must provide is `Algorithm` below, and all it receives: the env's spaces
 (`EnvSpec`), its hyperparameters (its published defaults with the preset's overrides, as a dict),
@@ -16,22 +19,24 @@ the run's folder unless it has a record of its own (MORE-3S copies its features 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import importlib
-import pkgutil
 import typing
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from benchmark.datasets import OfflineDataset
-from benchmark.envs import EnvSpec
+from benchmark.envs import SUITES, EnvSpec
 from benchmark.errors import BenchmarkError
+from benchmark.registry import Registry
 from benchmark.specs import Budget
 
-ALGORITHM_PACKAGES = ("baselines", "more3s")
+if TYPE_CHECKING:
+    from benchmark.cost import Cost
+
+ALGORITHM_PACKAGES = ("baselines", "more3s")  # their `__init__` declares their algorithms
 
 
 @runtime_checkable
@@ -92,26 +97,11 @@ class Algorithm(Protocol):
     """Constructed as `cls(spec, hyperparameters, seed)` to train, or by `cls.load` to evaluate.
 
     `spec` is the env's spaces under the run's protocol; `hyperparameters` the dict
-    `hyperparameters()` below makes, as config.json records it: `typed` gives back the dataclass.
-    An algorithm may also offer `features_spec(suite, env, dataset, hyperparameters)`, a classmethod
-    naming a cache the workflow builds before training (MORE-3S's frozen-encoder outputs), and
-    `frames_spec(...)` (same arguments), naming the frames store (`more3s.features.FramesSpec`) it
-    reads (bc-pixels); `cost(env, dataset, hyperparameters, batch)`, a classmethod returning what a
-    run costs (`benchmark.cost.Cost`: with the stores above as its `precompute`), which the
-    capacity plan prices (an algorithm without it is priced by `benchmark.cost.fallback`, and the
-    plan says so); and `SUITES`, the suites it runs on (all when absent), which validation holds a
-    preset to.
+    `hyperparameters()` below makes, as config.json records it: `coerce` gives back the dataclass.
     """
 
-    name: ClassVar[str]  # set by `register`
     pretrained: str  # "no", or which components started from pretrained weights; read after `fit`
     inputs: str  # what it reads, recorded in config.json: state, pixels, pixels+text or text
-
-    @classmethod
-    def default_hyperparameters(cls, suite: str) -> Any:
-        """The published hyperparameters for `suite`: a dataclass instance, a comment per field.
-        Its `__post_init__` may refuse a value by raising BenchmarkError("<field>: <why>")."""
-        ...
 
     @classmethod
     def load(cls, path: Path, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int) -> Algorithm:
@@ -133,63 +123,72 @@ class Algorithm(Protocol):
     def policy(self) -> BatchPolicy: ...
 
 
-_REGISTRY: dict[str, type] = {}
+# A cache the workflow builds before training, named from (suite, env, dataset, hyperparameters):
+# MORE-3S's frozen-encoder outputs (more3s.specs.FeaturesSpec), bc-pixels' frames store (FramesSpec).
+CacheSpec = Callable[[str, str, str, dict[str, Any]], Any]
+
+# What a run costs the capacity plan (benchmark.cost): (env, dataset, the typed hyperparameters,
+# batch) -> Cost, with the stores above as its `precompute`. A light function (no torch): planning
+# a preset calls it for every run of the grid.
+CostHook = Callable[[EnvSpec, str, Any, int], "Cost"]
 
 
-def register(name: str) -> Callable[[type], type]:
-    def decorate(cls: type) -> type:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise BenchmarkError(f"algorithm name {name!r} is registered twice ({cls.__module__})")
-        cls.name = name  # type: ignore[attr-defined]
-        _REGISTRY[name] = cls
-        return cls
+@dataclass(frozen=True)
+class Declaration:
+    """What validation and planning know of an algorithm, without importing it."""
 
-    return decorate
-
-
-@functools.cache
-def _discover() -> None:
-    for package_name in ALGORITHM_PACKAGES:
-        package = importlib.import_module(package_name)
-        for module in pkgutil.iter_modules(package.__path__):
-            if not module.name.startswith("_"):
-                importlib.import_module(f"{package_name}.{module.name}")
+    name: str
+    implementation: str  # "module:Class", the Algorithm
+    # suite -> the published hyperparameters: a dataclass instance, a comment per field. Its
+    # `__post_init__` may refuse a value by raising BenchmarkError("<field>: <why>").
+    published: Mapping[str, Any]
+    suites: tuple[str, ...] = tuple(SUITES)  # the suites it runs on, which validation holds a preset to
+    # an ablation's own switches (what makes it that ablation, already in `published`): a preset may not change them
+    variant: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    features: CacheSpec | None = None  # the frozen-encoder cache a run reads
+    frames: CacheSpec | None = None  # the frames store a run reads itself
+    # what a run costs (the capacity plan); None: priced by `benchmark.cost.fallback`, and the plan says so
+    cost: CostHook | None = None
 
 
-def registry() -> dict[str, type]:
-    _discover()  # once per process, whatever a test or a module imported first
-    return dict(_REGISTRY)
+ALGORITHMS: Registry[Declaration] = Registry("algorithm", declared_in=ALGORITHM_PACKAGES)
 
 
-def get(name: str) -> type:
-    algorithms = registry()
-    if name not in algorithms:
-        raise BenchmarkError(f"unknown algorithm {name!r}; registered: {', '.join(sorted(algorithms))}")
-    return algorithms[name]
+def declared(name: str) -> Declaration:
+    if name not in ALGORITHMS:
+        raise BenchmarkError(f"unknown algorithm {name!r}; registered: {', '.join(sorted(ALGORITHMS))}")
+    return ALGORITHMS[name]
 
 
-def typed(cls: type, suite: str, hyperparameters: Mapping[str, Any]) -> Any:
-    """`hyperparameters` (a run's dict, as read back from JSON) as `cls`'s dataclass for `suite`:
-    each field as its annotation has it, so a JSON list comes back a tuple where the field is one."""
-    kind = type(cls.default_hyperparameters(suite))
-    return kind(**_as_annotated(kind, hyperparameters))
+def get(name: str) -> Any:
+    """The algorithm's class (imported now: torch, d3rlpy)."""
+    declared(name)
+    return ALGORITHMS.load(name)
 
 
-def _as_annotated(kind: type, values: Mapping[str, Any]) -> dict[str, Any]:
+def coerce(kind: type, hyperparameters: Mapping[str, Any]) -> Any:
+    """`hyperparameters` (a run's dict, as read back from JSON) as the dataclass `kind`: each field
+    as its annotation has it, so a JSON list comes back a tuple where the field is one."""
     hints = typing.get_type_hints(kind)  # the annotations are postponed: strings until resolved
-    return {
-        name: tuple(value) if typing.get_origin(hints[name]) is tuple and isinstance(value, list) else value
-        for name, value in values.items()
-    }
+    return kind(
+        **{
+            name: tuple(value) if typing.get_origin(hints[name]) is tuple and isinstance(value, list) else value
+            for name, value in hyperparameters.items()
+        }
+    )
+
+
+def typed(name: str, suite: str, hyperparameters: Mapping[str, Any]) -> Any:
+    """A run's hyperparameters dict as algorithm `name`'s dataclass for `suite` (`coerce`)."""
+    return coerce(type(declared(name).published[suite]), hyperparameters)
 
 
 def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """Published defaults for (algorithm, suite) with a preset's overrides applied, as a dict."""
-    cls = get(name)
-    try:
-        defaults = cls.default_hyperparameters(suite)
-    except KeyError:
-        raise BenchmarkError(f"config key 'algorithms.{name}': {name} has no settings for suite {suite!r}") from None
+    published = declared(name).published
+    if suite not in published:
+        raise BenchmarkError(f"config key 'algorithms.{name}': {name} has no settings for suite {suite!r}")
+    defaults = published[suite]
     allowed = {f.name for f in dataclasses.fields(defaults)}
     unknown = sorted(set(overrides) - allowed)
     if unknown:
@@ -197,11 +196,11 @@ def hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> dict[st
             f"config key 'algorithms.{name}.{suite}.{unknown[0]}': unknown hyperparameter; "
             f"allowed: {', '.join(sorted(allowed))}"
         )
-    fixed = getattr(cls, "VARIANT", {})  # an ablation's own switches: what makes it that ablation
-    for field, value in overrides.items():
-        if field in fixed and value != fixed[field]:
+    fixed = declared(name).variant  # an ablation's own switches: what makes it that ablation
+    for key, value in overrides.items():
+        if key in fixed and value != fixed[key]:
             raise BenchmarkError(
-                f"config key 'algorithms.{name}.{suite}.{field}': {name} sets it to {fixed[field]!r}; "
+                f"config key 'algorithms.{name}.{suite}.{key}': {name} sets it to {fixed[key]!r}; "
                 "a preset may not change an ablation's own switch"
             )
     try:

@@ -24,18 +24,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from benchmark import datasets, io, manifest, paths, scores
 from benchmark.envs import make_env, protocol_for
 
-# d3rlpy is imported inside the functions that use it: its import takes ~2 s, which every command
-# importing this module (config, Snakemake's planning) would otherwise pay.
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+# d3rlpy and torch are imported inside the functions that use them: their import takes seconds,
+# which every command importing this module (Snakemake's planning reads BEHAVIOUR_FILES) would
+# otherwise pay.
 
 # RAM addresses (Atari 2600 RAM, 128 bytes) and action indices of the minimal action sets.
 # Breakout actions: NOOP, FIRE, RIGHT, LEFT. Pong: NOOP, FIRE, RIGHT(up), LEFT(down), ...
@@ -265,6 +267,7 @@ def train_sac(task: str, seed: int, steps: int, medium_step: int, update_interva
     policy at `medium_step` ("medium"), the policy at the end ("expert"), the replay buffer up to
     `medium_step` (a dataset folder) and a card with the hashes. Returns the card."""
     import d3rlpy
+    import torch
 
     started = time.time()
     env = make_env("mujoco", task, protocol_for("mujoco"))
@@ -327,6 +330,8 @@ def train_sac(task: str, seed: int, steps: int, medium_step: int, update_interva
 
 def sac_policy(folder: Path, name: str, seed: int) -> Callable[[np.ndarray], np.ndarray]:
     """A saved policy of `train_sac` (its hash checked first) as observation -> sampled action."""
+    import torch
+
     card = io.read_json(folder / BEHAVIOUR_CARD)
     path = folder / name
     manifest.verify_sha256(path, card["sha256"][name])

@@ -41,9 +41,9 @@ def inputs(spec: RunSpec) -> dict[str, Path]:
     """The artefact folders a run's training reads, by kind: its dataset and, for an algorithm with
     a cache (MORE-3S), the features folder and the frames store live encoding reads."""
     folders = {"dataset": spec.dataset.folder}
-    cls = algorithms.get(spec.key.algorithm)
-    if hasattr(cls, "features_spec"):
-        features = cls.features_spec(spec.key.suite, spec.key.env, spec.key.dataset, spec.hyperparameters)
+    features_spec = algorithms.declared(spec.key.algorithm).features
+    if features_spec is not None:
+        features = features_spec(spec.key.suite, spec.key.env, spec.key.dataset, spec.hyperparameters)
         folders["features"] = features.folder
         if features.frames is not None:
             folders["frames"] = features.frames.folder

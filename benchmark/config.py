@@ -1,18 +1,20 @@
 """Presets: load, validate (schema + catalogues), and expand into the grid of runs.
 
 A preset is a YAML file under `config/`. It is read strictly (UTF-8, keys once, no YTE template:
-a preset is data), its structure is checked against `benchmark/schema/config.schema.yaml`, and
-names of games, tasks, algorithms and hyperparameters against the code. Every failure is one line
-naming the file and line, or the config key, and what is allowed.
+a preset is data), its structure is checked against `benchmark/schema/config.schema.yaml`, whose
+defaults are filled in here and nowhere else, and names of games, tasks, algorithms and
+hyperparameters against the code. Every failure is one line naming the file and line, or the
+config key, and what is allowed. What comes out is typed (benchmark.preset.Preset).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import math
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +23,14 @@ import yaml
 
 from benchmark import algorithms, envs, paths
 from benchmark.ars import RECIPES
-from benchmark.dataset_stage import SOURCES
 from benchmark.errors import BenchmarkError
-from benchmark.generators import GENERATORS
+from benchmark.preset import Preset, Report
+from benchmark.sources import GENERATORS, SOURCES
 from benchmark.specs import (
     SCHEMA_PATH,
     BehaviourRef,
     BehaviourSpec,
-    Budget,
     DatasetSpec,
-    Evaluation,
     RunKey,
     RunSpec,
 )
@@ -43,18 +43,41 @@ YTE_KEY = "__use_yte__"  # Snakemake evaluates a preset holding it as a YTE temp
 _TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
     "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
 )
-_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_TYPES)
+_check_properties = jsonschema.Draft202012Validator.VALIDATORS["properties"]
+
+
+def _fill_defaults(
+    validator: jsonschema.protocols.Validator, properties: dict[str, Any], instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """Check `properties` after filling in the `default` of each one `instance` lacks: the jsonschema
+    FAQ's validator that sets defaults, as snakemake.utils.validate runs it (the same config)."""
+    if validator.is_type(instance, "object"):
+        for name, subschema in properties.items():
+            if "default" in subschema:
+                instance.setdefault(name, copy.deepcopy(subschema["default"]))
+    yield from _check_properties(validator, properties, instance, schema)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator, {"properties": _fill_defaults}, type_checker=_TYPES
+)
 
 
 def load_schema() -> dict[str, Any]:
     """The preset schema, its `source` and `generator` lists taken from the registries (the only
-    lists of them: adding a source or a generator is its registration)."""
+    lists of them: adding a source or a generator is its declaration)."""
     with open(SCHEMA_PATH) as f:
         schema = yaml.safe_load(f)
     dataset = schema["$defs"]["dataset"]["properties"]
-    dataset["source"]["enum"] = sorted(SOURCES)  # sorted: the order of registration is the order of imports
+    dataset["source"]["enum"] = sorted(SOURCES)
     dataset["generator"]["enum"] = list(GENERATORS)
     return schema
+
+
+def report_defaults() -> Report:
+    """The report settings of a preset without a `report:` block: the schema's defaults."""
+    properties = load_schema()["properties"]["report"]["properties"]
+    return Report(**{name: settings["default"] for name, settings in properties.items()})
 
 
 def _key(path: Iterable) -> str:
@@ -80,9 +103,13 @@ def _schema_error_line(error: jsonschema.ValidationError) -> str:
     return f"config key '{key}': {error.message}"
 
 
-def validate(config: dict[str, Any]) -> dict[str, Any]:
-    """Raise BenchmarkError (one line) unless the preset is valid; return it with defaults."""
+def validate(config: dict[str, Any]) -> Preset:
+    """Raise BenchmarkError (one line) unless the preset is valid; fill the schema's defaults into
+    `config` (in place: Snakemake's merged config carries them into the jobs' command lines) and
+    return the preset typed."""
     _refuse_yte(config)
+    # a focus the preset names must be one of its algorithms; the default one need not (no MORE-3S)
+    names_focus = isinstance(config.get("report"), dict) and "focus" in config["report"]
     validator = _Validator(load_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
@@ -90,7 +117,8 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     for key, value in _leaves(config):
         if isinstance(value, float) and not math.isfinite(value):
             raise BenchmarkError(f"config key '{key}': {value} is not a finite number")
-    _validate_workdir(config)
+    preset = Preset.from_config(config)
+    _validate_workdir(preset)
     for suite, suite_config in config["suites"].items():
         allowed = envs.SUITES[suite]
         for env in suite_config["envs"]:
@@ -99,53 +127,56 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
                     f"config key 'suites.{suite}.envs.{env}': unknown {suite} env; allowed: {', '.join(allowed)}"
                 )
         for name, dataset in suite_config["datasets"].items():
-            _validate_dataset(suite, name, dataset, config.get("mirror"))
+            _validate_dataset(suite, name, dataset, preset.mirror)
             without_recipe = sorted(set(suite_config["envs"]) - set(RECIPES))
-            if _from_ars_policies(dataset) and without_recipe:
+            if _from_ars_policies(preset.suites[suite].datasets[name].options) and without_recipe:
                 raise BenchmarkError(
                     f"config key 'suites.{suite}.datasets.{name}.generator': no ARS policy for {without_recipe[0]}; "
                     f"recipes (benchmark/ars.py): {', '.join(RECIPES)}"
                 )
-            unknown = sorted(set(dataset.get("algorithms", [])) - set(config["algorithms"]))
+            unknown = sorted(set(preset.suites[suite].datasets[name].algorithms) - set(preset.algorithms))
             if unknown:
                 raise BenchmarkError(
                     f"config key 'suites.{suite}.datasets.{name}.algorithms': {unknown[0]!r} is not in the preset's "
-                    f"algorithms: {', '.join(config['algorithms'])}"
+                    f"algorithms: {', '.join(preset.algorithms)}"
                 )
-        _validate_checkpoints(suite, suite_config)
-    registered = algorithms.registry()
-    for name, overrides in config["algorithms"].items():
-        if name not in registered:
-            raise BenchmarkError(
-                f"config key 'algorithms.{name}': unknown algorithm; registered: {', '.join(sorted(registered))}"
-            )
-        _validate_suites(config, name, getattr(registered[name], "SUITES", tuple(envs.SUITES)))
-        for suite, hyper in (overrides or {}).items():
+        _validate_checkpoints(suite, preset)
+    for name, overrides in preset.algorithms.items():
+        if name not in algorithms.ALGORITHMS:
+            registered = ", ".join(sorted(algorithms.ALGORITHMS))
+            raise BenchmarkError(f"config key 'algorithms.{name}': unknown algorithm; registered: {registered}")
+        _validate_suites(preset, name, algorithms.ALGORITHMS[name].suites)
+        for suite, hyper in overrides.items():
             algorithms.hyperparameters(name, suite, hyper)  # raises on unknown hyperparameters
             _validate_hyperparameters(name, suite, hyper)
-        for suite, suite_config in config["suites"].items():  # every suite it runs in has its settings
-            if any(name in dataset.get("algorithms", [name]) for dataset in suite_config["datasets"].values()):
-                algorithms.hyperparameters(name, suite, (overrides or {}).get(suite, {}))
-    focus = config.get("report", {}).get("focus")
-    if focus is not None and focus not in config["algorithms"]:
+        for suite, suite_preset in preset.suites.items():  # every suite it runs in has its settings
+            if any(name in dataset.algorithms for dataset in suite_preset.datasets.values()):
+                algorithms.hyperparameters(name, suite, _overrides(preset, name, suite))
+    if names_focus and preset.report.focus not in preset.algorithms:
         raise BenchmarkError(
-            f"config key 'report.focus': {focus!r} is not in the preset's algorithms: {', '.join(config['algorithms'])}"
+            f"config key 'report.focus': {preset.report.focus!r} is not in the preset's algorithms: "
+            f"{', '.join(preset.algorithms)}"
         )
-    return config
+    return preset
 
 
-def _validate_suites(config: dict[str, Any], name: str, supported: tuple[str, ...]) -> None:
-    """An algorithm runs only on the suites it declares (`SUITES`): neither its overrides nor a
+def _overrides(preset: Preset, algorithm: str, suite: str) -> dict[str, Any]:
+    """The preset's overrides of `algorithm`'s published hyperparameters on `suite` (none: {})."""
+    return dict(preset.algorithms[algorithm].get(suite, {}))  # an algorithm may override one suite only
+
+
+def _validate_suites(preset: Preset, name: str, supported: tuple[str, ...]) -> None:
+    """An algorithm runs only on the suites it declares (`suites`): neither its overrides nor a
     dataset's runs may name another."""
-    overridden = sorted((config["algorithms"][name] or {}).keys() - set(supported))
+    overridden = sorted(preset.algorithms[name].keys() - set(supported))
     if overridden:
         key = f"algorithms.{name}.{overridden[0]}"
         raise BenchmarkError(f"config key '{key}': {name} runs on {', '.join(supported)} only")
-    for suite, suite_config in config["suites"].items():
+    for suite, suite_preset in preset.suites.items():
         if suite in supported:
             continue
-        for dataset_name, dataset in suite_config["datasets"].items():
-            if name in dataset.get("algorithms", config["algorithms"]):
+        for dataset_name, dataset in suite_preset.datasets.items():
+            if name in dataset.algorithms:
                 raise BenchmarkError(
                     f"config key 'suites.{suite}.datasets.{dataset_name}.algorithms': {name} runs on "
                     f"{', '.join(supported)} only; list this dataset's algorithms without it"
@@ -177,10 +208,10 @@ def _refuse_yte(config: Any, path: tuple = ()) -> None:
             _refuse_yte(value, (*path, index))
 
 
-def _validate_workdir(config: dict[str, Any]) -> None:
+def _validate_workdir(preset: Preset) -> None:
     """Results stay inside the repository unless the preset says otherwise, explicitly."""
-    workdir = Path(config.get("workdir", "."))
-    if config.get("allow_external_workdir", False):
+    workdir = Path(preset.workdir)
+    if preset.allow_external_workdir:
         return
     if workdir.is_absolute() or ".." in workdir.parts:
         raise BenchmarkError(
@@ -191,7 +222,7 @@ def _validate_workdir(config: dict[str, Any]) -> None:
 
 def _validate_hyperparameters(name: str, suite: str, overrides: dict[str, Any]) -> None:
     """Each override has its published default's type; numbers are not negative (no published one is)."""
-    defaults = algorithms.get(name).default_hyperparameters(suite)
+    defaults = algorithms.ALGORITHMS[name].published[suite]
     for field, value in overrides.items():
         key = f"algorithms.{name}.{suite}.{field}"
         default = getattr(defaults, field)
@@ -220,32 +251,31 @@ def _is_kind(value: Any, default: Any) -> bool:
     return type(value) is type(default)
 
 
-def _validate_checkpoints(suite: str, suite_config: dict[str, Any]) -> None:
+def _validate_checkpoints(suite: str, preset: Preset) -> None:
     """Every budget keeps checkpoints within its steps (at each multiple of eval_every and at the
     last step, so eval_every <= steps), and the final checkpoint gets at least `episodes`."""
-    training = suite_config["training"]
+    training = preset.suites[suite].training
     key = f"suites.{suite}.training"
-    budgets = [(key, training)] + [
-        (f"{key}.per_algorithm.{name}", {**training, **override})
-        for name, override in training.get("per_algorithm", {}).items()
+    budgets = [(key, training.budget)] + [
+        (f"{key}.per_algorithm.{name}", training.budget_of(name)) for name in training.per_algorithm
     ]
     for budget_key, budget in budgets:
-        checkpoints = -(-budget["steps"] // budget["eval_every"])
+        checkpoints = -(-budget.steps // budget.eval_every)
         if checkpoints > MAX_CHECKPOINTS:
             raise BenchmarkError(
-                f"config key '{budget_key}.eval_every': {budget['eval_every']} keeps {checkpoints} checkpoints of "
-                f"{budget['steps']} steps, over the limit of {MAX_CHECKPOINTS} a run (each is stored and evaluated)"
+                f"config key '{budget_key}.eval_every': {budget.eval_every} keeps {checkpoints} checkpoints of "
+                f"{budget.steps} steps, over the limit of {MAX_CHECKPOINTS} a run (each is stored and evaluated)"
             )
-        if budget["eval_every"] > budget["steps"]:
+        if budget.eval_every > budget.steps:
             raise BenchmarkError(
-                f"config key '{budget_key}.eval_every': {budget['eval_every']} must be a positive integer "
-                f"<= steps ({budget['steps']}): a checkpoint is kept at each of its multiples and at the last step"
+                f"config key '{budget_key}.eval_every': {budget.eval_every} must be a positive integer "
+                f"<= steps ({budget.steps}): a checkpoint is kept at each of its multiples and at the last step"
             )
-    evaluation = suite_config["evaluation"]
-    if evaluation.get("final_episodes", evaluation["episodes"]) < evaluation["episodes"]:
+    evaluation = preset.suites[suite].evaluation
+    if evaluation.final < evaluation.episodes:
         raise BenchmarkError(
-            f"config key 'suites.{suite}.evaluation.final_episodes': {evaluation['final_episodes']} must be at "
-            f"least episodes ({evaluation['episodes']})"
+            f"config key 'suites.{suite}.evaluation.final_episodes': {evaluation.final_episodes} must be at "
+            f"least episodes ({evaluation.episodes})"
         )
 
 
@@ -304,7 +334,7 @@ def read(path: Path | str) -> Any:
     return content
 
 
-def load(path: Path | str) -> dict[str, Any]:
+def load(path: Path | str) -> Preset:
     config = read(path)
     if not isinstance(config, dict):
         raise BenchmarkError(f"{path}: a preset must be a YAML mapping")
@@ -312,58 +342,60 @@ def load(path: Path | str) -> dict[str, Any]:
 
 
 def check_workflow_config(
-    config: dict[str, Any], files: Iterable[Path | str], *checks: Callable[[dict[str, Any]], None]
-) -> None:
+    config: dict[str, Any], files: Iterable[Path | str], *checks: Callable[[Preset], None]
+) -> Preset:
     """Snakemake's check, before the workdir is made or any job planned: the preset files read
     strictly (Snakemake's own reading keeps duplicate keys' last value and runs YTE templates,
-    before the Snakefile can stop it), then the merged config validated, then `checks` (the
-    capacity plan's limits). Exits with one line and status 2, as `python -m benchmark` does."""
+    before the Snakefile can stop it), then the merged config validated (and given the schema's
+    defaults), then `checks` (the capacity plan's limits). Exits with one line and status 2, as
+    `python -m benchmark` does; returns the preset typed."""
     try:
         for path in files:
             read(path)
-        validate(config)
+        preset = validate(config)
         for check in checks:
-            check(config)
+            check(preset)
     except BenchmarkError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    return preset
 
 
-def _from_ars_policies(dataset: dict[str, Any]) -> bool:
-    """Whether a (validated) preset dataset entry is made from its env's ARS policies: its
-    generator's registration says."""
-    return "generator" in dataset and GENERATORS[dataset["generator"]].ars_policies
+def _from_ars_policies(options: Mapping[str, Any]) -> bool:
+    """Whether a (validated) preset dataset, by its options, is made from its env's ARS policies:
+    its generator's declaration says."""
+    return "generator" in options and GENERATORS[options["generator"]].ars_policies
 
 
-def dataset_spec(config: dict[str, Any], suite: str, env: str, name: str) -> DatasetSpec:
+def dataset_spec(preset: Preset, suite: str, env: str, name: str) -> DatasetSpec:
     """What the dataset stage needs to make (or import) one dataset (or a dataset's held-out data)."""
     if name.endswith(paths.HELDOUT):
-        held_out = heldout_spec(dataset_spec(config, suite, env, name.removesuffix(paths.HELDOUT)))
+        held_out = heldout_spec(dataset_spec(preset, suite, env, name.removesuffix(paths.HELDOUT)))
         if held_out is None:
             raise BenchmarkError(f"dataset {name!r}: {name.removesuffix(paths.HELDOUT)!r} has no held-out data")
         return held_out
-    dataset = dict(config["suites"][suite]["datasets"][name])
-    source = dataset.pop("source")
-    seed = dataset.pop("seed", 0)
-    path = dataset.pop("path", None)
-    dataset.pop("algorithms", None)  # which runs use the dataset, not how it is made
-    if source == "generated" and suite == "atari":
-        dataset.setdefault("max_episode_frames", envs.AtariProtocol().max_episode_frames)
+    dataset = preset.suites[suite].datasets[name]
+    options = dict(dataset.options)
+    if dataset.source == "generated" and suite == "atari":
+        options.setdefault("max_episode_frames", envs.AtariProtocol().max_episode_frames)
     behaviour: BehaviourRef | None = None
-    if "sac" in dataset:
+    if "sac" in options:
         # One SAC training per (task, sac settings, seed), shared by every dataset naming the same.
-        sac = dataset["sac"]
-        behaviour_id = f"sac-{sac['steps']}-m{sac['medium_step']}-u{sac['update_interval']}-seed{seed}"
+        sac = options["sac"]
+        behaviour_id = f"sac-{sac['steps']}-m{sac['medium_step']}-u{sac['update_interval']}-seed{dataset.seed}"
         behaviour = BehaviourRef(id=behaviour_id, dir=str(paths.behaviour_dir(suite, env, behaviour_id)))
+    mirror_path = None
+    if dataset.path is not None:  # validation requires the preset's mirror for it
+        mirror_path = str(Path(str(preset.mirror)) / dataset.path.format(env=env))
     return DatasetSpec(
         suite=suite,
         env=env,
         name=name,
-        source=source,
-        seed=seed,
-        mirror_path=None if path is None else str(Path(config["mirror"]) / path.format(env=env)),
+        source=dataset.source,
+        seed=dataset.seed,
+        mirror_path=mirror_path,
         behaviour=behaviour,
-        options=dataset,
+        options=options,
     )
 
 
@@ -388,27 +420,27 @@ def heldout_spec(spec: DatasetSpec) -> DatasetSpec | None:
     )
 
 
-def behaviour_spec(config: dict[str, Any], suite: str, env: str, behaviour_id: str) -> BehaviourSpec:
+def behaviour_spec(preset: Preset, suite: str, env: str, behaviour_id: str) -> BehaviourSpec:
     """What the behaviour stage needs to train the shared behaviour `behaviour_id` of one env."""
-    for name in config["suites"][suite]["datasets"]:
-        spec = dataset_spec(config, suite, env, name)
+    for name in preset.suites[suite].datasets:
+        spec = dataset_spec(preset, suite, env, name)
         if spec.behaviour and spec.behaviour.id == behaviour_id:
             return BehaviourSpec(
                 suite=suite,
                 env=env,
                 seed=spec.seed,
                 sac=spec.options["sac"],
-                torch_threads=config.get("torch_threads", 1),
+                torch_threads=preset.torch_threads,
                 id=spec.behaviour.id,
                 dir=spec.behaviour.dir,
             )
     raise BenchmarkError(f"behaviour {behaviour_id!r}: no dataset of suites.{suite} is made from it")
 
 
-def behaviour_inputs(config: dict[str, Any], suite: str, env: str, name: str) -> list[str]:
+def behaviour_inputs(preset: Preset, suite: str, env: str, name: str) -> list[str]:
     """What a dataset job waits for: the card of the shared SAC behaviour it is made from, or of
     the ARS policies the `policy` rule trains (`policy: trained`), if any."""
-    spec = dataset_spec(config, suite, env, name)
+    spec = dataset_spec(preset, suite, env, name)
     if spec.behaviour:
         return [str(Path(spec.behaviour.dir) / paths.BEHAVIOUR_CARD)]
     if spec.options.get("policy") == "trained":
@@ -416,91 +448,89 @@ def behaviour_inputs(config: dict[str, Any], suite: str, env: str, name: str) ->
     return []
 
 
-def policy_envs(config: dict[str, Any]) -> list[tuple[str, str]]:
+def policy_envs(preset: Preset) -> list[tuple[str, str]]:
     """(suite, env) of every env whose datasets come from ARS policies: what `snakemake policies`
     trains again from the recipe (benchmark.ars.RECIPES[env]), shipped or not."""
     return sorted(
         {
-            (suite, env)
-            for suite, suite_config in config["suites"].items()
-            for env in suite_config["envs"]
-            for dataset in suite_config["datasets"].values()
-            if _from_ars_policies(dataset)
+            (name, env)
+            for name, suite in preset.suites.items()
+            for env in suite.envs
+            for dataset in suite.datasets.values()
+            if _from_ars_policies(dataset.options)
         }
     )
 
 
-def run_spec(config: dict[str, Any], key: RunKey) -> RunSpec:
+def run_spec(preset: Preset, key: RunKey) -> RunSpec:
     """Everything one run uses: written into the run's config.json, read by every later stage."""
-    suite = config["suites"][key.suite]
-    training = {k: v for k, v in suite["training"].items() if k != "per_algorithm"}
-    training.update(suite["training"].get("per_algorithm", {}).get(key.algorithm, {}))
-    overrides = (config["algorithms"][key.algorithm] or {}).get(key.suite, {})
+    suite = preset.suites[key.suite]
+    overrides = _overrides(preset, key.algorithm, key.suite)
     return RunSpec(
         key=key,
-        preset=config["preset"],
-        dataset=dataset_spec(config, key.suite, key.env, key.dataset),
-        protocol=envs.protocol_for(key.suite, suite.get("protocol")),
-        target_return=suite["envs"][key.env]["target_return"],
-        budget=Budget(**training),
-        evaluation=Evaluation(**suite["evaluation"]),
+        preset=preset.name,
+        dataset=dataset_spec(preset, key.suite, key.env, key.dataset),
+        protocol=envs.protocol_for(key.suite, suite.protocol),
+        target_return=suite.target_returns[key.env],
+        budget=suite.training.budget_of(key.algorithm),
+        evaluation=suite.evaluation,
         hyperparameters=algorithms.hyperparameters(key.algorithm, key.suite, overrides),
-        torch_threads=config.get("torch_threads", 1),
+        torch_threads=preset.torch_threads,
     )
 
 
-def features_spec(config: dict[str, Any], key: RunKey) -> Any | None:
+def features_spec(preset: Preset, key: RunKey) -> Any | None:
     """The frozen-encoder cache a run reads (MORE-3S and its ablations), or None."""
-    cls = algorithms.get(key.algorithm)
-    if not hasattr(cls, "features_spec"):
+    features = algorithms.declared(key.algorithm).features
+    if features is None:
         return None
-    return cls.features_spec(key.suite, key.env, key.dataset, run_spec(config, key).hyperparameters)
+    return features(key.suite, key.env, key.dataset, run_spec(preset, key).hyperparameters)
 
 
-def heldout_features_spec(config: dict[str, Any], key: RunKey) -> Any | None:
+def heldout_features_spec(preset: Preset, key: RunKey) -> Any | None:
     """The cache of the run's held-out data by the run's encoder (the diagnose stage reads it), or
     None: no cache, no held-out data, or features encoded live."""
-    spec = features_spec(config, key)
-    held_out = heldout_spec(dataset_spec(config, key.suite, key.env, key.dataset))
+    spec = features_spec(preset, key)
+    held_out = heldout_spec(dataset_spec(preset, key.suite, key.env, key.dataset))
     return spec.held_out(held_out.name) if spec is not None and held_out is not None else None
 
 
-def features_grid(config: dict[str, Any]) -> dict[str, Any]:
+def features_grid(preset: Preset) -> dict[str, Any]:
     """Every cache the grid needs, by folder: runs that encode alike share one (and one of their
     held-out data)."""
     specs = (
         spec
-        for key in grid(config)
-        for spec in (features_spec(config, key), heldout_features_spec(config, key))
+        for key in grid(preset)
+        for spec in (features_spec(preset, key), heldout_features_spec(preset, key))
         if spec is not None
     )
     return {str(spec.folder): spec for spec in specs}
 
 
-def frames_spec(config: dict[str, Any], key: RunKey) -> Any | None:
+def frames_spec(preset: Preset, key: RunKey) -> Any | None:
     """The frames store a run reads itself (bc-pixels), or None."""
-    cls = algorithms.get(key.algorithm)
-    if not hasattr(cls, "frames_spec"):
+    frames = algorithms.declared(key.algorithm).frames
+    if frames is None:
         return None
-    return cls.frames_spec(key.suite, key.env, key.dataset, run_spec(config, key).hyperparameters)
+    return frames(key.suite, key.env, key.dataset, run_spec(preset, key).hyperparameters)
 
 
-def frames_grid(config: dict[str, Any]) -> dict[str, Any]:
+def frames_grid(preset: Preset) -> dict[str, Any]:
     """Every frames store the grid reads (live features' and runs' own), by folder: one per dataset
     and render protocol."""
-    features = (spec.frames for spec in features_grid(config).values())
-    runs = (frames_spec(config, key) for key in grid(config))
+    features = (spec.frames for spec in features_grid(preset).values())
+    runs = (frames_spec(preset, key) for key in grid(preset))
     return {str(spec.folder): spec for spec in itertools.chain(features, runs) if spec is not None}
 
 
-def grid(config: dict[str, Any]) -> list[RunKey]:
+def grid(preset: Preset) -> list[RunKey]:
     """suites x envs x datasets x algorithms x seeds; a dataset's `algorithms` list, if it has
     one, keeps only those algorithms on it."""
     keys = []
-    for suite, suite_config in config["suites"].items():
-        for env, (name, dataset), algorithm, seed in itertools.product(
-            suite_config["envs"], suite_config["datasets"].items(), config["algorithms"], config["seeds"]
+    for name, suite in preset.suites.items():
+        for env, (dataset_name, dataset), algorithm, seed in itertools.product(
+            suite.envs, suite.datasets.items(), preset.algorithms, preset.seeds
         ):
-            if algorithm in dataset.get("algorithms", config["algorithms"]):
-                keys.append(RunKey(suite, env, name, algorithm, seed))
+            if algorithm in dataset.algorithms:
+                keys.append(RunKey(name, env, dataset_name, algorithm, seed))
     return keys

@@ -1,8 +1,9 @@
 """What a run of an algorithm costs, as the algorithm declares it to the capacity plan.
 
-An algorithm offers a classmethod `cost(env, dataset, hyperparameters, batch) -> Cost`
-(benchmark.algorithms.Algorithm): its parameters, FLOPs per gradient step and per action, the
-memory it holds beyond its weights, and the stores the workflow makes for it before training
+An algorithm's registry declaration names a light function `cost(env, dataset, hyperparameters,
+batch) -> Cost` (benchmark.algorithms.Declaration, with the hyperparameters typed; no torch: the
+plan calls it for every run of a preset): its parameters, FLOPs per gradient step and per action,
+the memory it holds beyond its weights, and the stores the workflow makes for it before training
 (`Precompute`). The plan (benchmark.plan) turns these into time by the per-unit costs measured on
 the reference machine (`plan.MEASURED`, keyed by the `measured` strings named here); it calls the
 hook again at the sizes a cost was measured at, and scales by the ratio of the two FLOP counts.

@@ -1,9 +1,9 @@
 """The dataset stage: make one dataset from its spec (specs.DatasetSpec), from the source the spec names.
 
-Every source (benchmark.sources) gives the rows and what the card says of them; this stage adds
-what every card holds and writes the dataset (benchmark.datasets, the storage format). Importing
-this module registers every source: `generated` (benchmark.generators) and the mirror sources
-(benchmark.importers), so `SOURCES` here is complete.
+Every source (benchmark.sources) gives the rows and what the card says of them; this stage loads
+the source's function (`generated`: benchmark.generators; the mirror sources:
+benchmark.importers), adds what every card holds and writes the dataset (benchmark.datasets, the
+storage format).
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-# generators and importers are imported for their registrations: their decorators fill SOURCES
-from benchmark import datasets, envs, generators, importers, scores  # noqa: F401
+from benchmark import datasets, envs, scores
 from benchmark.errors import BenchmarkError
 from benchmark.sources import SOURCES
 from benchmark.specs import DatasetSpec
@@ -26,7 +25,7 @@ def generate(spec: DatasetSpec, folder: Path, log_dir: Path) -> datasets.Offline
     env_spec = envs.EnvSpec.of(suite, env, envs.protocol_for(suite))
     if spec.source not in SOURCES:
         raise BenchmarkError(f"dataset {spec.name!r}: unknown source {spec.source!r}; known: {', '.join(SOURCES)}")
-    arrays, details = SOURCES[spec.source].make(spec, env_spec, log_dir)
+    arrays, details = SOURCES.load(spec.source)(spec, env_spec, log_dir)
     card: dict[str, Any] = {
         "suite": suite,
         "env": env,

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
 import numpy as np
 
 from benchmark import compat
+
+if TYPE_CHECKING:
+    import gymnasium as gym
 
 ATARI_GAMES: dict[str, str] = {
     "breakout": "ALE/Breakout-v5",
@@ -30,6 +32,18 @@ MUJOCO_TASKS: dict[str, str] = {
     "walker2d": "Walker2d-v5",
 }
 SUITES: dict[str, dict[str, str]] = {"atari": ATARI_GAMES, "mujoco": MUJOCO_TASKS}
+# (observation shape, discrete, action size) of each env under its protocol, as `EnvSpec.of` reads
+# them from gymnasium (a test holds them to it): what the capacity plan sizes data and networks by
+# without making an env (gymnasium, ALE and MuJoCo stay out of parsing and planning a preset).
+SPACES: dict[tuple[str, str], tuple[tuple[int, ...], bool, int]] = {
+    ("atari", "breakout"): ((4, 84, 84), True, 4),
+    ("atari", "pong"): ((4, 84, 84), True, 6),
+    ("atari", "qbert"): ((4, 84, 84), True, 6),
+    ("atari", "seaquest"): ((4, 84, 84), True, 18),
+    ("mujoco", "halfcheetah"): ((17,), False, 6),
+    ("mujoco", "hopper"): ((11,), False, 3),
+    ("mujoco", "walker2d"): ((17,), False, 6),
+}
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,7 @@ def protocol_from_record(record: dict[str, Any]) -> Protocol:
 
 
 def _register_ale() -> None:
+    import gymnasium as gym
     from ale_py import ALEInterface, LoggerMode
 
     # ALE prints its banner ("A.L.E: ...", "[Powered by Stella]") on every env: not a stage's output
@@ -108,6 +123,8 @@ def make_env(suite: str, env: str, protocol: Protocol, stack: bool = True, **kwa
     Atari observations are uint8 (4, 84, 84) when `stack`, else single frames (1, 84, 84) as the
     datasets store them. `kwargs` go to gym.make (e.g. render_mode for MuJoCo).
     """
+    import gymnasium as gym
+
     if suite == "atari":
         assert isinstance(protocol, AtariProtocol)
         _register_ale()
@@ -153,6 +170,8 @@ class EnvSpec:
 
     @classmethod
     def of(cls, suite: str, env: str, protocol: Protocol) -> EnvSpec:
+        import gymnasium as gym
+
         e = make_env(suite, env, protocol)
         try:
             space = e.action_space
@@ -172,3 +191,9 @@ class EnvSpec:
             )
         finally:
             e.close()
+
+    @classmethod
+    def declared(cls, suite: str, env: str) -> EnvSpec:
+        """The env's spaces from `SPACES`, without making it (no action meanings or box)."""
+        observation_shape, discrete, action_size = SPACES[suite, env]
+        return cls(suite, env, observation_shape, discrete, action_size)

@@ -1,21 +1,17 @@
 """Dataset generators: the `generated` source, data made here by behaviour policies.
 
-Generators are a registry, like the algorithm registry: a generator is one function registered
-with its name, the suite it makes data for, the preset keys it reads, the published dataset it
-stands in for and whether it reads the env's ARS policies (`@generator(...)`); nothing else names
-it. The preset schema's `generator` enum is this registry (`config.load_schema` puts it there),
-`config.validate` checks a dataset's keys against the registration (through the `generated`
-source below) and, for ARS-made data, that every env has a recipe; the report sets our data
-beside the published dataset it names. Every generator gets the dataset's spec
-(`specs.DatasetSpec`). The behaviour policies are in `benchmark.behaviour` (scripted Atari,
-online SAC and DQN) and `benchmark.ars` (ARS, MuJoCo); storage (the `.npy` files and the card)
-is `benchmark.datasets`; the stage is `benchmark.dataset_stage`.
+A generator is one function here, declared in the generators' registry (benchmark.sources
+`GENERATORS`: its name, the suite it makes data for, the preset keys it reads, the published
+dataset it stands in for and whether it reads the env's ARS policies); nothing else names it.
+Every generator gets the dataset's spec (`specs.DatasetSpec`). The behaviour policies are in
+`benchmark.behaviour` (scripted Atari, online SAC and DQN) and `benchmark.ars` (ARS, MuJoCo);
+storage (the `.npy` files and the card) is `benchmark.datasets`; the stage is
+`benchmark.dataset_stage`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,102 +21,16 @@ import torch
 
 from benchmark import ars, behaviour, datasets, envs, io, paths, scores
 from benchmark.errors import BenchmarkError
-from benchmark.sources import COMMON_KEYS, source
+from benchmark.sources import GENERATORS, behaviour_role
 from benchmark.specs import DatasetSpec
 
 Arrays = dict[str, np.ndarray]
-# A generator: (env, options, seed, spec, log_dir) -> the stored arrays and what the card says of them.
-GeneratorFunction = Callable[[str, dict[str, Any], int, DatasetSpec, Path], tuple[Arrays, dict[str, Any]]]
 
 
-@dataclass(frozen=True)
-class Generator:
-    name: str
-    suite: str  # the suite whose data it makes
-    required: frozenset[str]  # preset keys it needs besides source, seed and generator
-    optional: frozenset[str]
-    stands_for: str | None  # the published dataset its data stands in for (same recipe, never the same data)
-    ars_policies: bool  # reads the env's ARS policies: the env needs a recipe (benchmark.ars), `policies` trains them
-    make: GeneratorFunction
-    # another seed draws more data of the same behaviour (the diagnose stage's held-out data); False
-    # where the seed also trains the behaviour (an online learner), so another seed is another behaviour
-    repeatable: bool = True
-    # the one ARS policy (its role on the policy card) whose noisy actions make the data, if one does:
-    # what the diagnose stage compares a policy's actions with
-    behaviour_role: str | None = None
-
-
-GENERATORS: dict[str, Generator] = {}
-
-
-def generator(
-    name: str,
-    suite: str,
-    required: tuple[str, ...],
-    optional: tuple[str, ...] = (),
-    stands_for: str | None = None,
-    ars_policies: bool = False,
-    repeatable: bool = True,
-    behaviour_role: str | None = None,
-) -> Callable[[GeneratorFunction], GeneratorFunction]:
-    """Register a generator function under `name` (one decorator: nothing else to touch)."""
-
-    def register(make: GeneratorFunction) -> GeneratorFunction:
-        GENERATORS[name] = Generator(
-            name,
-            suite,
-            frozenset(required),
-            frozenset(optional),
-            stands_for,
-            ars_policies,
-            make,
-            repeatable,
-            behaviour_role,
-        )
-        return make
-
-    return register
-
-
-def _check(key: str, suite: str, dataset: dict[str, Any]) -> None:
-    """A generated dataset's keys are those its generator reads."""
-    name = dataset.get("generator")
-    if name is None:
-        raise BenchmarkError(
-            f"config key '{key}.generator': required for generated datasets; allowed: {', '.join(GENERATORS)}"
-        )
-    registered = GENERATORS[name]  # the schema's enum holds only registered names
-    if registered.suite != suite:
-        raise BenchmarkError(f"config key '{key}.generator': {name!r} generates {registered.suite} data, not {suite}")
-    missing = sorted(registered.required - set(dataset))
-    if missing:
-        raise BenchmarkError(f"config key '{key}.{missing[0]}': required by generator {name!r}")
-    allowed = COMMON_KEYS | {"generator"} | registered.required | registered.optional
-    unused = sorted(set(dataset) - allowed)
-    if unused:
-        raise BenchmarkError(
-            f"config key '{key}.{unused[0]}': not used by generator {name!r}; allowed: {', '.join(sorted(allowed))}"
-        )
-    sac = dataset.get("sac")
-    if sac and sac["medium_step"] >= sac["steps"]:
-        raise BenchmarkError(
-            f"config key '{key}.sac.medium_step': {sac['medium_step']} must be below sac.steps ({sac['steps']}), "
-            "whose end gives the expert policy"
-        )
-
-
-@source(
-    "generated",
-    tuple(envs.SUITES),
-    None,  # the generator's keys: `_check`
-    stands_for=lambda name, generator: GENERATORS[generator].stands_for if generator in GENERATORS else None,
-    mirror=False,
-    check=_check,
-)
 def generated(spec: DatasetSpec, env_spec: envs.EnvSpec, log_dir: Path) -> tuple[Arrays, dict[str, Any]]:
     """The data of the generator the spec names; the card records which."""
     options = spec.options
-    arrays, details = GENERATORS[options["generator"]].make(spec.env, options, spec.seed, spec, log_dir)
+    arrays, details = GENERATORS.load(options["generator"])(spec.env, options, spec.seed, spec, log_dir)
     return arrays, {"generator": options["generator"], **details}
 
 
@@ -151,27 +61,17 @@ def _scripted(env: str, options: dict[str, Any], seed: int, anneal: bool) -> tup
     return datasets.concatenate(episode for episode, _ in played), details
 
 
-@generator("scripted", "atari", ("transitions", "epsilons"), ("max_episode_frames",))
 def scripted(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """The scripted controller, `epsilons` cycled per episode: mixed quality, no trend (a single
     small epsilon makes an expert dataset)."""
     return _scripted(env, options, seed, anneal=False)
 
 
-@generator("scripted-replay", "atari", ("transitions", "epsilons"), ("max_episode_frames",), "dqn-replay-1pct")
 def scripted_replay(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """The scripted controller with epsilon annealed along the buffer (DQN-Replay style)."""
     return _scripted(env, options, seed, anneal=True)
 
 
-@generator(
-    "dqn-online",
-    "atari",
-    ("transitions", "epsilons", "update_interval"),
-    ("max_episode_frames",),
-    "dqn-replay-1pct",
-    repeatable=False,
-)
 def dqn_online(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """Every transition d3rlpy's DoubleDQN logs while learning online."""
     _one_torch_thread()
@@ -198,7 +98,6 @@ def _one_torch_thread() -> None:
 # --- MuJoCo -------------------------------------------------------------------------------------
 
 
-@generator("random", "mujoco", ("transitions",))
 def random(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """Uniform random actions (D4RL random)."""
     episodes = behaviour.mujoco_episodes(env, options["transitions"], seed, None, f"random {env}")
@@ -270,17 +169,14 @@ def _sac_rollouts(env: str, options: dict[str, Any], seed: int, spec: DatasetSpe
     return arrays, details
 
 
-@generator("sac-medium", "mujoco", ("transitions", "sac"), stands_for="medium", repeatable=False)
 def sac_medium(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _sac_rollouts(env, options, seed, spec, ("medium",))
 
 
-@generator("sac-medium-expert", "mujoco", ("transitions", "sac"), stands_for="medium-expert", repeatable=False)
 def sac_medium_expert(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _sac_rollouts(env, options, seed, spec, ("medium", "expert"))
 
 
-@generator("sac-medium-replay", "mujoco", ("sac",), stands_for="medium-replay", repeatable=False)
 def sac_medium_replay(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """The SAC replay buffer up to the medium step (D4RL medium-replay)."""
     folder, training = _sac_training(spec)
@@ -297,7 +193,6 @@ def sac_medium_replay(env: str, options: dict[str, Any], seed: int, spec: Datase
 # the workflow's `policy` rule (`policy: trained`).
 
 SHIPPED_POLICIES = "data/policies"  # inside the benchmark package
-ARS_OPTIONS = ("policy", "action_noise")
 
 
 def policy_folder(env: str, options: dict[str, Any]) -> Path:
@@ -313,13 +208,6 @@ def _noisy(policy: ars.LinearPolicy, noise: float, seed: int) -> Callable[[np.nd
     if noise == 0:
         return policy
     return lambda observation: np.clip(policy(observation) + noise * rng.standard_normal(len(policy.weights)), -1, 1)
-
-
-def behaviour_role(spec: DatasetSpec) -> str | None:
-    """The role (policy card key) of the one ARS policy whose actions (plus `action_noise`) a
-    generated dataset holds; None where no single policy made it (several, scripted or random
-    play, imported data)."""
-    return GENERATORS[spec.options["generator"]].behaviour_role if spec.source == "generated" else None
 
 
 def behaviour_policy(spec: DatasetSpec) -> ars.LinearPolicy | None:
@@ -360,22 +248,18 @@ def _ars_rollouts(env: str, options: dict[str, Any], seed: int, roles: tuple[str
     return arrays, details
 
 
-@generator("ars-medium", "mujoco", ("transitions",), ARS_OPTIONS, "medium", ars_policies=True, behaviour_role="medium")
 def ars_medium(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _ars_rollouts(env, options, seed, ("medium",))
 
 
-@generator("ars-expert", "mujoco", ("transitions",), ARS_OPTIONS, "expert", ars_policies=True, behaviour_role="expert")
 def ars_expert(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _ars_rollouts(env, options, seed, ("expert",))
 
 
-@generator("ars-medium-expert", "mujoco", ("transitions",), ARS_OPTIONS, "medium-expert", ars_policies=True)
 def ars_medium_expert(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     return _ars_rollouts(env, options, seed, ("medium", "expert"))
 
 
-@generator("ars-medium-replay", "mujoco", ("transitions",), ARS_OPTIONS, "medium-replay", ars_policies=True)
 def ars_medium_replay(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
     """Rollouts of every ARS snapshot from the first to the medium one, in training order and in
     equal shares: the experience of a learner up to "medium", so returns rise along the buffer

@@ -49,7 +49,7 @@ from benchmark import io
 from benchmark.datasets import FIELDS, OfflineDataset, fits, sha256
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
-from benchmark.sources import source
+from benchmark.sources import DT_1PCT_DEFAULTS
 from benchmark.specs import DatasetSpec
 
 DQN_REPLAY_WHERE = (
@@ -70,17 +70,6 @@ DOPAMINE_STACK_SIZE = 4
 DOPAMINE_PADDING = DOPAMINE_STACK_SIZE - 1  # zero rows Dopamine writes before each episode
 DOPAMINE_MAX_EPISODE_STEPS = 27_000  # Dopamine Runner.max_steps_per_episode (108k frames)
 FRAME_SHAPE = (84, 84)
-
-# The Decision Transformer paper's 1% protocol, as its official code runs it (kzl/decision-transformer,
-# atari/run_dt_atari.py defaults -> atari/create_dataset.py): 500k transitions, buffers 0..49
-# (np.arange(50 - num_buffers, 50)), 10 trajectories per visit of a buffer, run 1.
-DT_1PCT_DEFAULTS: dict[str, int] = {
-    "transitions": 500_000,
-    "num_buffers": 50,
-    "trajectories_per_buffer": 10,
-    "run": 1,
-    "last_checkpoint": 49,
-}
 
 
 def _one_line(error: BaseException) -> str:
@@ -653,23 +642,6 @@ def _fit(arrays: dict[str, np.ndarray], path: Path, env_spec: EnvSpec) -> None:
     fits(OfflineDataset(card={}, **arrays), path, env_spec, named=lambda name: f"{path}: field {name!r}")
 
 
-def _check_dqn_replay(key: str, suite: str, dataset: dict[str, Any]) -> None:
-    last = dataset.get("last_checkpoint", DT_1PCT_DEFAULTS["last_checkpoint"])
-    buffers = dataset.get("num_buffers", DT_1PCT_DEFAULTS["num_buffers"])
-    if buffers > last + 1:
-        raise BenchmarkError(
-            f"config key '{key}.num_buffers': {buffers} is more than the {last + 1} checkpoints 0..{last} "
-            "(last_checkpoint)"
-        )
-
-
-@source(
-    "dqn-replay",
-    ("atari",),
-    tuple(DT_1PCT_DEFAULTS),
-    stands_for=lambda name, generator: "dqn-replay-1pct",
-    check=_check_dqn_replay,
-)
 def dqn_replay(spec: DatasetSpec, env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The Decision Transformer paper's 1% sample of one game's DQN-Replay run (sample_dqn_replay_1pct)."""
     mirror_path = _mirror_path(spec)
@@ -712,11 +684,6 @@ def dqn_replay(spec: DatasetSpec, env_spec: EnvSpec, log_dir: Path) -> tuple[dic
         "behaviour": "DQN (Dopamine, Nature CNN) replay of one training run, epsilon-greedy",
     }
     return arrays, card
-
-
-def _own_name(name: str, generator: str | None) -> str:
-    """Presets name D4RL and Minari data after D4RL's datasets, which they are."""
-    return name
 
 
 def _import_box(
@@ -763,7 +730,6 @@ def _file_record(path: Path) -> dict[str, Any]:
     return {"path": str(path), "bytes": path.stat().st_size, "sha256": sha256(path)}
 
 
-@source("d4rl", ("mujoco",), (), stands_for=_own_name)
 def d4rl(spec: DatasetSpec, env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """One D4RL hdf5 file (read_d4rl_hdf5)."""
     return _import_box(
@@ -771,7 +737,6 @@ def d4rl(spec: DatasetSpec, env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str,
     )
 
 
-@source("minari", ("mujoco",), (), stands_for=_own_name)
 def minari(spec: DatasetSpec, env_spec: EnvSpec, log_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """One local Minari dataset (read_minari)."""
     return _import_box(

@@ -2,8 +2,9 @@
 
     python -m benchmark plan config/<preset>.yaml   (or `snakemake plan`: results/plan.md)
 
-Every number is computed from the preset's grid, what each algorithm says a run of it costs (its
-`cost` hook: benchmark.cost) and the per-unit costs in `MEASURED`, each measured on this project's
+Every number is computed from the preset's grid, what each algorithm says a run of it costs (the
+`cost` hook its registry declaration names: benchmark.cost, a light function, so planning imports
+no algorithm) and the per-unit costs in `MEASURED`, each measured on this project's
 reference machine with the command beside it. Sizes the reference run did not use (the paper's
 models, encoders, batches) are scaled from the measured cost by the ratio of their FLOP counts,
 the algorithm's own at the run's sizes and at the measured ones: linear in work, so an estimate,
@@ -25,8 +26,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from benchmark import algorithms, config, cost, envs, generators, paths
+from benchmark import algorithms, config, cost, envs, paths, sources
 from benchmark.errors import BenchmarkError
+from benchmark.preset import Preset
 from benchmark.specs import DatasetSpec, RunSpec
 
 # -- What was measured, once, on the reference machine ---------------------------------------------
@@ -263,21 +265,21 @@ class Plan:
         return "\n".join(lines) + "\n"
 
 
-def make(preset: dict[str, Any]) -> Plan:
+def make(preset: Preset) -> Plan:
     """The plan of a validated preset."""
-    gpu = bool(preset.get("gpus_per_job"))
-    plan = Plan(preset["preset"], gpu)
+    gpu = bool(preset.gpus_per_job)
+    plan = Plan(preset.name, gpu)
     env_specs: dict[tuple[str, str], envs.EnvSpec] = {}
 
     def env_of(suite: str, env: str) -> envs.EnvSpec:
         if (suite, env) not in env_specs:
-            env_specs[suite, env] = envs.EnvSpec.of(suite, env, envs.protocol_for(suite))
+            env_specs[suite, env] = envs.EnvSpec.declared(suite, env)
         return env_specs[suite, env]
 
     sizes: dict[tuple[str, str, str], int] = {}
-    for suite, suite_config in preset["suites"].items():
-        for env in suite_config["envs"]:
-            for name in suite_config["datasets"]:
+    for suite, suite_preset in preset.suites.items():
+        for env in suite_preset.envs:
+            for name in suite_preset.datasets:
                 spec = config.dataset_spec(preset, suite, env, name)
                 n = sizes[suite, env, name] = transitions(spec)
                 plan.jobs.append(_dataset_job(spec, n, env_of(suite, env)))
@@ -299,9 +301,7 @@ def make(preset: dict[str, Any]) -> Plan:
         key = run.spec.key
         plan.jobs.extend(_run_jobs(run, sizes[key.suite, key.env, key.dataset], gpu))
     plan.jobs.append(Job("aggregate", "scores.csv", 5.0 + 0.01 * len(runs), mem_mb=500, key="seeds"))
-    # a preset file not yet given the schema's defaults (check-config) has the default replications
-    default_reps = config.load_schema()["properties"]["report"]["properties"]["bootstrap_reps"]["default"]
-    reps = preset.get("report", {}).get("bootstrap_reps", default_reps)
+    reps = preset.report.bootstrap_reps
     report_s = 60.0 + len(runs) * reps * 2e-5
     plan.jobs.append(Job("report", "report", report_s, mem_mb=2000, disk_bytes=20e6, key="report.bootstrap_reps"))
     return plan
@@ -313,10 +313,10 @@ class _Priced:
 
     def __init__(self, spec: RunSpec, env: envs.EnvSpec):
         self.spec, self.env = spec, env
-        cls = algorithms.get(spec.key.algorithm)
-        self.fallback = not hasattr(cls, "cost")
-        self.price = cost.fallback if self.fallback else cls.cost
-        self.hyperparameters = algorithms.typed(cls, spec.key.suite, spec.hyperparameters)
+        hook = algorithms.declared(spec.key.algorithm).cost  # light: planning imports no algorithm
+        self.fallback = hook is None
+        self.price = cost.fallback if hook is None else hook
+        self.hyperparameters = algorithms.typed(spec.key.algorithm, spec.key.suite, spec.hyperparameters)
         self.cost: cost.Cost = self.price(env, spec.key.dataset, self.hyperparameters, spec.budget.batch_size)
 
     def measured(self, stage: str) -> Measured:
@@ -348,7 +348,7 @@ def _seconds(work: cost.Work) -> float:
     return measured.value * work.amount / measured.scale
 
 
-def check(preset: dict[str, Any]) -> None:
+def check(preset: Preset) -> None:
     """Refuse a validated preset one of whose jobs the plan puts over LIMITS: one line naming the
     key that sizes the job and the plan's figure."""
     for job in make(preset).jobs:
@@ -370,7 +370,8 @@ def _dataset_job(spec: DatasetSpec, n: int, env: envs.EnvSpec) -> Job:
     stored = n * transition_bytes(env)
     name = f"{spec.suite}/{spec.env}/{spec.name}"
     if spec.source == "dqn-replay":  # every buffer's frames up to its last sampled one: at most all
-        cpu = spec.options.get("num_buffers", 50) * 1_000_000 * MEASURED["dataset/dqn-replay"].value
+        buffers = spec.options.get("num_buffers", sources.DT_1PCT_DEFAULTS["num_buffers"])
+        cpu = buffers * 1_000_000 * MEASURED["dataset/dqn-replay"].value
     elif spec.source != "generated":
         cpu = stored * MEASURED["dataset/import"].value
     elif spec.suite == "atari":
@@ -439,7 +440,7 @@ def _run_jobs(priced: _Priced, n: int, gpu: bool) -> list[Job]:
     # diagnosis: the policy on every held-out step and on the closed-loop episodes, priced per step
     # as evaluation, and the algorithm's own measurements
     held_out = config.heldout_spec(run.dataset)
-    closed_loop = config.CLOSED_LOOP_EPISODES * cap if generators.behaviour_role(run.dataset) else 0
+    closed_loop = config.CLOSED_LOOP_EPISODES * cap if sources.behaviour_role(run.dataset) else 0
     share = ((transitions(held_out) if held_out else 0) + closed_loop) / env_steps
     diagnosis_s = sum(_seconds(work) for work in price.diagnosis_work)
     diagnose = Job("diagnose", key.id, cpu_s * share + diagnosis_s, gpu_s * share, memory, 20_000, evaluate.key)

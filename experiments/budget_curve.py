@@ -131,7 +131,7 @@ def planned(study: Study, curve: Curve) -> tuple[float, float]:
     prices it as the preset's MORE-3S run on the task at the curve's steps and batch)."""
     from benchmark import plan
 
-    preset = copy.deepcopy(config.load(study.preset))
+    preset = config.read(study.preset)  # edited below, then validated
     suite, env, dataset = curve.task.split("/")
     suite_config = preset["suites"][suite]
     suite_config["envs"] = {env: suite_config["envs"][env]}
@@ -141,8 +141,9 @@ def planned(study: Study, curve: Curve) -> tuple[float, float]:
     preset["suites"] = {suite: suite_config}
     preset["algorithms"] = {"more3s": preset["algorithms"]["more3s"]}
     preset["seeds"] = [study.seed]
-    (cpu,) = [job for job in plan.make(preset).jobs if job.stage == "train"]
-    (gpu,) = [job for job in plan.make({**preset, "gpus_per_job": 1}).jobs if job.stage == "train"]
+    (cpu,) = [job for job in plan.make(config.validate(copy.deepcopy(preset))).jobs if job.stage == "train"]
+    on_gpu = config.validate({**copy.deepcopy(preset), "gpus_per_job": 1})
+    (gpu,) = [job for job in plan.make(on_gpu).jobs if job.stage == "train"]
     return cpu.cpu_s, gpu.cpu_s + gpu.gpu_s  # on a GPU, its CPU share runs between the GPU's calls
 
 
@@ -175,12 +176,13 @@ def run(study: Study, curve: Curve) -> None:
     """Train one curve's MORE-3S, measuring at every `measure_every`; then write its rows."""
     from more3s import features, heldout
     from more3s.algorithm import More3SAlgorithm
+    from more3s.hyperparameters import features_spec
 
     preset = config.load(study.preset)
     suite, env, dataset = curve.task.split("/")
     spec = config.run_spec(preset, RunKey(suite, env, dataset, "more3s", study.seed))
     hyperparameters = {**spec.hyperparameters, "standardize": curve.standardize}
-    train_features = More3SAlgorithm.features_spec(suite, env, dataset, hyperparameters)
+    train_features = features_spec(suite, env, dataset, hyperparameters)
     held_out_spec = config.heldout_spec(spec.dataset)
     if held_out_spec is None:
         raise BenchmarkError(f"{curve.task}: its data has no held-out set (imported or not repeatable)")

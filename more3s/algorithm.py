@@ -1,19 +1,13 @@
 """MORE-3S in the suite's grid: training on cached encoder outputs, batched evaluation on live
-frames, and the ablations, each a named algorithm (`more3s-<variant>`) of the registry.
-
-Published values: the paper's architecture as the authors' code builds it (FACTS: LXMERT base
-frozen, GPT-2 small cut to 6 layers, return-to-go in every layer's K and V) with the authors'
-default learning rate (1e-4; their run scripts' 5e-7 is not used), and the Decision Transformer's
-context sizes, returns scale and optimiser settings per suite, which MORE-3S builds on.
+frames. One class runs MORE-3S and every ablation (`more3s-<variant>`): the registry declares
+each with its own published hyperparameters (more3s.hyperparameters), which the run spec carries.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,134 +16,28 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from benchmark import io, paths
-from benchmark.algorithms import BatchPolicy, Budget, TrainLog, register, typed
-from benchmark.cost import Cost
+from benchmark.algorithms import BatchPolicy, Budget, TrainLog, coerce
 from benchmark.datasets import OfflineDataset
 from benchmark.device import torch_device
 from benchmark.envs import EnvSpec
 from benchmark.errors import BenchmarkError
 from more3s import features as cache
 from more3s import heldout, prompts, swaps
-from more3s.cost import run_cost
-from more3s.encoder import EncoderSpec, FrozenEncoder, load_weights
-from more3s.model import RTG_MODES, ModelConfig, More3S
+from more3s.encoder import FrozenEncoder, load_weights
+from more3s.hyperparameters import PUBLISHED
+from more3s.model import ModelConfig, More3S
 from more3s.render import StateRenderer
 
 
-@dataclass(frozen=True)
-class AtariHyperparameters:
-    # -- sequence model: GPT-2 small's first 6 layers (the paper)
-    context_size: int = 30  # K steps, one token each (the DT paper's Atari context)
-    num_layers: int = 6
-    num_heads: int = 12
-    embed_size: int = 768
-    gpt2_weights: str = "gpt2"  # local dir or HF-cache id; "" = random init. Recorded either way
-    max_timestep: int = 1024  # GPT-2's positions; later timesteps share the last one
-    dropout: float = 0.1
-    # -- optimisation: AdamW (0.9, 0.95), linear warm-up, gradient clipping (DT's Atari settings)
-    learning_rate: float = 1e-4  # the authors' default
-    weight_decay: float = 0.1
-    clip_grad_norm: float = 1.0
-    warmup_steps: int = 1000
-    return_scale: float = 1.0  # returns-to-go are multiplied by this (DT: raw returns on Atari)
-    # -- the method's switches (the ablations change these)
-    rtg_mode: str = "attention"  # attention (the paper) | token (DT-style return token) | none
-    modality: str = "image+text"  # image+text | image (blank text) | text (zero regions)
-    prompts: str = "canonical"  # canonical | paraphrases (a phrasing drawn per step)
-    pairing: str = "previous"  # previous (s_t with a_{t-1}) | leaky (the authors' s_t with a_t)
-    memory: bool = False  # long-term memory of past batches' keys and values (training only)
-    memory_batches: int = 20
-    memory_width: int = 64
-    # z-score each encoder output with the training data's statistics (the features card's) before
-    # the fusion: not in the paper; the suite's diagnostics decide where presets turn it on
-    standardize: bool = False
-    # -- the frozen encoder: LXMERT base (9 language, 5 cross-modal, 5 visual layers, 768 wide)
-    encoder_hidden_size: int = 768
-    encoder_heads: int = 12
-    encoder_language_layers: int = 9
-    encoder_cross_layers: int = 5
-    encoder_visual_layers: int = 5
-    encoder_weights: str = "unc-nlp/lxmert-base-uncased"  # local dir or HF-cache id; "" = random init
-    encoder_language_init: str = "none"  # minilm: text stream from all-MiniLM-L6-v2 when LXMERT is random
-    encoder_seed: int = 0  # the random initialisation (every job builds the same encoder)
-    regions: str = "grid"  # region extractor (more3s.regions)
-    render_size: int = 84  # MuJoCo frames, square (a 6x6 grid of 14-pixel cells)
-    # -- where the encoder outputs come from: the same numbers either way (more3s.features)
-    features: str = "cache"  # cache (stored once, 86 kB a pair at paper size) | live (encoded each batch)
-
-    def __post_init__(self) -> None:
-        choices = {
-            "rtg_mode": RTG_MODES,
-            "modality": cache.MODALITIES,
-            "prompts": ("canonical", "paraphrases"),
-            "pairing": ("previous", "leaky"),
-            "encoder_language_init": ("none", "minilm"),
-            "features": cache.STORAGES,
-        }
-        for field, allowed in choices.items():
-            if getattr(self, field) not in allowed:
-                raise BenchmarkError(f"{field}: {getattr(self, field)!r} is not one of {', '.join(allowed)}")
-
-    def features_spec(self, suite: str, env: str, dataset: str) -> cache.FeaturesSpec:
-        """The encoder outputs a run reads, named here only: the workflow's features stage makes
-        them and `fit` reads them (the spec's id names their folder). `features` is its `storage`."""
-        return cache.FeaturesSpec(
-            suite=suite,
-            env=env,
-            dataset=dataset,
-            encoder=EncoderSpec(
-                hidden_size=self.encoder_hidden_size,
-                num_heads=self.encoder_heads,
-                language_layers=self.encoder_language_layers,
-                cross_layers=self.encoder_cross_layers,
-                visual_layers=self.encoder_visual_layers,
-                weights=self.encoder_weights,
-                language_init=self.encoder_language_init,
-                seed=self.encoder_seed,
-                regions=self.regions,
-            ),
-            modality=self.modality,
-            prompts=self.prompts,
-            pairing=self.pairing,
-            render_size=self.render_size,
-            storage=self.features,
-        )
-
-
-@dataclass(frozen=True)
-class MujocoHyperparameters(AtariHyperparameters):
-    context_size: int = 20  # DT's gym context
-    weight_decay: float = 1e-4  # DT's gym optimiser
-    clip_grad_norm: float = 0.25
-    warmup_steps: int = 10_000
-    return_scale: float = 0.001  # DT's gym returns scale
-
-
-@register("more3s")
 class More3SAlgorithm:
-    PUBLISHED: ClassVar[dict[str, Any]] = {"atari": AtariHyperparameters(), "mujoco": MujocoHyperparameters()}
-    VARIANT: ClassVar[dict[str, Any]] = {}  # what an ablation changes (subclasses below)
-
     def __init__(self, spec: EnvSpec, hyperparameters: dict[str, Any], seed: int):
         self.spec = spec
-        self.hp = typed(type(self), spec.suite, hyperparameters)
+        self.hp = coerce(type(PUBLISHED[spec.suite]), hyperparameters)
         self.seed = seed
         self.model: More3S | None = None
         self.features_folder: Path | None = None
         self.encoder_record: dict[str, str] = {}
         self.device = torch.device(torch_device())
-
-    @classmethod
-    def default_hyperparameters(cls, suite: str) -> Any:
-        return dataclasses.replace(cls.PUBLISHED[suite], **cls.VARIANT)
-
-    @classmethod
-    def features_spec(cls, suite: str, env: str, dataset: str, hyperparameters: dict[str, Any]) -> cache.FeaturesSpec:
-        return typed(cls, suite, hyperparameters).features_spec(suite, env, dataset)
-
-    @classmethod
-    def cost(cls, env: EnvSpec, dataset: str, hyperparameters: Any, batch: int) -> Cost:
-        return run_cost(env, hyperparameters, batch, hyperparameters.features_spec(env.suite, env.env, dataset))
 
     @property
     def inputs(self) -> str:
@@ -394,21 +282,3 @@ class More3SPolicy:
         """Free the live renderer (MuJoCo) now rather than when the policy is collected."""
         if isinstance(self.frames, StateRenderer):
             self.frames.close()
-
-
-# -- Ablations: each a named algorithm, the published MORE-3S with one switch changed -------------
-ABLATIONS: dict[str, dict[str, Any]] = {
-    "more3s-rtg-token": {"rtg_mode": "token"},  # a DT-style return token instead of K/V injection
-    "more3s-rtg-none": {"rtg_mode": "none"},  # no return conditioning at all
-    "more3s-image-only": {"modality": "image"},
-    "more3s-text-only": {"modality": "text"},
-    # no pretrained part: LXMERT, GPT-2 and the language stream's MiniLM initialisation all random
-    "more3s-random-init": {"encoder_weights": "", "gpt2_weights": "", "encoder_language_init": "none"},
-    "more3s-paraphrases": {"prompts": "paraphrases"},
-    "more3s-memory": {"memory": True},
-    "more3s-leaky": {"pairing": "leaky"},  # the authors' label leak, as a diagnostic
-    "more3s-standardized": {"standardize": True},  # encoder outputs z-scored before the fusion
-}
-
-for _name, _variant in ABLATIONS.items():
-    register(_name)(type(_name.replace("-", "_"), (More3SAlgorithm,), {"VARIANT": _variant}))

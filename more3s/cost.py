@@ -13,8 +13,7 @@ from more3s import prompts
 
 if TYPE_CHECKING:
     from benchmark.envs import EnvSpec
-    from more3s.encoder import EncoderSpec
-    from more3s.features import FeaturesSpec, FramesSpec
+    from more3s.specs import EncoderSpec, FeaturesSpec, FramesSpec
 
 REGIONS = 36  # region tokens of a frame (more3s.regions)
 PAIR_TOKENS = prompts.MAX_TOKENS + REGIONS  # the encoder's output tokens for one (frame, text) pair

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +30,11 @@ import torch
 from benchmark import io
 from benchmark.errors import BenchmarkError
 from more3s.regions import region_extractor
+from more3s.specs import EncoderSpec
 
 log = logging.getLogger(__name__)
 
 MINILM = "all-MiniLM-L6-v2"
-
-
-@dataclass(frozen=True)
-class EncoderSpec:
-    hidden_size: int  # H: width of both streams (768 in LXMERT base, 384 to take MiniLM's text layers)
-    num_heads: int
-    language_layers: int  # LXMERT base: 9
-    cross_layers: int  # LXMERT base: 5
-    visual_layers: int  # LXMERT base: 5
-    weights: str  # a local directory or a hub id looked up in the HF cache only; "" = random init
-    language_init: str  # "minilm": language embeddings + layers from all-MiniLM-L6-v2 when `weights` is not loaded
-    seed: int  # seeds the random initialisation
-    regions: str  # region extractor (more3s.regions)
 
 
 def _locate_pretrained(spec: EncoderSpec, visual_feat_dim: int) -> Any | None:

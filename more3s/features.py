@@ -27,11 +27,9 @@ authors' training pairing (s_t with a_t, the action being predicted) as a diagno
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +40,15 @@ from benchmark import datasets, envs, io, manifest, paths
 from benchmark.device import torch_device
 from benchmark.errors import BenchmarkError
 from more3s import prompts
-from more3s.encoder import EncoderSpec, FrozenEncoder
-from more3s.render import GYMNASIUM_DEFAULT, RenderProtocol, StateRenderer
+from more3s.encoder import FrozenEncoder
+from more3s.render import StateRenderer
+from more3s.specs import FeaturesSpec, FramesSpec
 
 log = logging.getLogger(__name__)
 
 CARD = paths.FEATURES_CARD
 FRAMES_CARD = paths.FRAMES_CARD  # card of a frames store (storage: live, MuJoCo)
-STORAGES = ("cache", "live")
 PARAPHRASES = 3  # phrasings per action in the `paraphrases` prompt set
-MODALITIES = ("image+text", "image", "text")
 BATCH = 128  # pairs per encoder call
 STATISTICS = "statistics.npy"  # per output dimension: mean and std over the dataset's pairs
 STATISTICS_SAMPLE = 4096  # pairs encoded for the statistics of a live folder (a cache uses all)
@@ -60,89 +57,6 @@ STATISTICS_SAMPLE = 4096  # pairs encoded for the statistics of a live folder (a
 STD_FLOOR = 1e-2
 # the files of a features folder that every reader reads (features.npy too, with storage: cache)
 READS = (CARD, "text_index.npy", "texts.json", "encoder.json", "encoder.pt", STATISTICS)
-
-
-@dataclass(frozen=True)
-class FeaturesSpec:
-    """Everything the cached outputs depend on; runs with equal specs share one cache."""
-
-    suite: str
-    env: str
-    dataset: str
-    encoder: EncoderSpec
-    modality: str  # image+text | image (blank text) | text (zero regions)
-    prompts: str  # canonical (phrasing 0) | paraphrases (a phrasing drawn per step)
-    pairing: str  # previous (s_t with a_{t-1}) | leaky (s_t with a_t: the authors' training bug)
-    render_size: int  # MuJoCo frames are rendered at this size (square)
-    render: RenderProtocol | None = None  # MuJoCo: how states are drawn (None: the current protocol)
-    storage: str = "cache"  # cache (encoder outputs stored once) | live (encoded during training)
-
-    def __post_init__(self) -> None:
-        if self.storage not in STORAGES:
-            raise BenchmarkError(f"features storage {self.storage!r} is not one of {', '.join(STORAGES)}")
-        if self.suite != "mujoco":
-            return
-        if self.render is None:
-            object.__setattr__(self, "render", RenderProtocol(size=self.render_size))
-        elif self.render.size != self.render_size:
-            raise BenchmarkError(
-                f"features spec: render protocol size {self.render.size} differs from render_size {self.render_size}"
-            )
-
-    @property
-    def id(self) -> str:
-        # fields that do not apply (None: Atari's render protocol) or hold their first value
-        # (storage: cache) stay out: caches made before those fields existed keep their ids
-        record = {k: v for k, v in asdict(self).items() if v is not None and (k, v) != ("storage", "cache")}
-        digest = hashlib.sha1(json.dumps(record, sort_keys=True).encode()).hexdigest()[:10]
-        live = "-live" if self.storage == "live" else ""
-        return f"{self.modality.replace('+', '-')}-{self.prompts}-{self.pairing}{live}-{digest}"
-
-    @property
-    def frames(self) -> FramesSpec | None:
-        """The frames store live encoding reads (MuJoCo with an image), or None."""
-        if self.storage != "live" or self.suite != "mujoco" or self.modality == "text":
-            return None
-        assert self.render is not None  # set for every MuJoCo spec
-        return FramesSpec(self.env, self.dataset, self.render)
-
-    @property
-    def folder(self) -> Path:
-        return paths.features_dir(self.suite, self.env, self.dataset, self.id)
-
-    def held_out(self, dataset: str) -> FeaturesSpec | None:
-        """The same encoding of held-out data `dataset` (the diagnose stage reads it: more3s.heldout),
-        or None where the features are encoded live (nothing is cached to share)."""
-        return replace(self, dataset=dataset) if self.storage == "cache" else None
-
-    @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> FeaturesSpec:
-        render = RenderProtocol(**record["render"]) if record.get("render") else None
-        if render is None and record["suite"] == "mujoco":  # a card from before the protocol was recorded
-            render = replace(GYMNASIUM_DEFAULT, size=record["render_size"])
-        return cls(**{**record, "encoder": EncoderSpec(**record["encoder"]), "render": render})
-
-
-@dataclass(frozen=True)
-class FramesSpec:
-    """Every state of a MuJoCo dataset drawn under one render protocol: what live encoding reads."""
-
-    env: str
-    dataset: str
-    render: RenderProtocol
-
-    @property
-    def id(self) -> str:
-        digest = hashlib.sha1(json.dumps(asdict(self.render), sort_keys=True).encode()).hexdigest()[:10]
-        return f"{self.render.name}-{self.render.size}-{digest}"
-
-    @property
-    def folder(self) -> Path:
-        return paths.frames_dir("mujoco", self.env, self.dataset, self.id)
-
-    @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> FramesSpec:
-        return cls(record["env"], record["dataset"], RenderProtocol(**record["render"]))
 
 
 class ActionTexts:

@@ -39,8 +39,6 @@ from benchmark.errors import BenchmarkError
 
 log = logging.getLogger(__name__)
 
-RTG_MODES = ("attention", "token", "none")
-
 
 @dataclass(frozen=True)
 class ModelConfig:

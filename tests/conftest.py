@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from benchmark import config, datasets, runtime
+from benchmark.preset import Preset
 from benchmark.specs import DatasetSpec
 
 # Offline and headless, as every entry point of the suite (nothing above imports MuJoCo,
@@ -92,7 +93,16 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def smoke_config() -> dict[str, Any]:
-    return config.load(REPO / "config" / "smoke.yaml")
+    """The smoke preset as validation leaves it (the schema's defaults filled in): a test edits it."""
+    preset = config.read(REPO / "config" / "smoke.yaml")
+    config.validate(preset)
+    return preset
+
+
+@pytest.fixture
+def smoke(smoke_config: dict[str, Any]) -> Preset:
+    """The smoke preset, typed."""
+    return config.validate(smoke_config)
 
 
 def generated_spec(suite: str, env: str, name: str, **options: Any) -> DatasetSpec:

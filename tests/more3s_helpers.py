@@ -14,6 +14,7 @@ from benchmark.algorithms import Budget, get, hyperparameters
 from benchmark.training import TrainLog
 from more3s import features
 from more3s.encoder import FrozenEncoder
+from more3s.hyperparameters import features_spec
 from more3s.model import ModelConfig
 
 TINY = {
@@ -54,7 +55,7 @@ CONFIG = ModelConfig(
 def spec_of(name: str = "more3s", suite: str = "atari", **overrides: Any) -> features.FeaturesSpec:
     """The features spec of `name` on the random dataset, TINY hyperparameters + `overrides`."""
     env = "breakout" if suite == "atari" else "hopper"
-    return get(name).features_spec(suite, env, "random", hyperparameters(name, suite, {**TINY, **overrides}))
+    return features_spec(suite, env, "random", hyperparameters(name, suite, {**TINY, **overrides}))
 
 
 def random_dataset(suite: str = "atari", **kwargs: Any) -> datasets.OfflineDataset:
@@ -70,7 +71,7 @@ def trained(
     env = "breakout" if suite == "atari" else "hopper"
     hp = hyperparameters(name, suite, {**TINY, **overrides})
     cls = get(name)
-    spec = cls.features_spec(suite, env, "random", hp)
+    spec = features_spec(suite, env, "random", hp)
     if spec.frames is not None and not (spec.frames.folder / features.FRAMES_CARD).exists():
         features.build_frames(spec.frames)  # live MuJoCo features read drawn frames
     if not (spec.folder / features.CARD).exists():

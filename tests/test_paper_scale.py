@@ -53,6 +53,7 @@ from conftest import REPO
 from test_benchmark.test_importers import write_d4rl, write_minari, write_replay
 
 from benchmark import algorithms, checkpoints, config, dataset_stage, io, paths
+from benchmark.preset import Preset
 from benchmark.specs import RunSpec
 from more3s import features
 
@@ -112,7 +113,7 @@ def family(algorithm: str) -> str:
     return "more3s" if algorithm.startswith("more3s") else algorithm
 
 
-def paper_scale_preset(mirror: Path) -> dict[str, Any]:
+def paper_scale_preset(mirror: Path) -> Preset:
     """config/paper.yaml with its data replaced by the fixtures under `mirror`, cut to CI's size."""
     paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
     atari, mujoco = paper["suites"]["atari"], paper["suites"]["mujoco"]
@@ -168,7 +169,7 @@ class Job:
 @dataclass
 class PaperScale:
     project: Path
-    preset: dict[str, Any]
+    preset: Preset
     runs: list[dict[str, Any]]  # run specs
     jobs: dict[str, Job]
 
@@ -252,7 +253,7 @@ def test_runs_are_at_the_papers_sizes(paper_scale: PaperScale, monkeypatch: pyte
     for spec in paper_scale.runs:
         name, suite = spec["key"]["algorithm"], spec["key"]["suite"]
         hyper = recorded(spec)["hyperparameters"]
-        overrides = paper_scale.preset["algorithms"][name].get(suite, {})
+        overrides = dict(paper_scale.preset.algorithms[name].get(suite, {}))
         assert set(overrides) <= {"features"}  # the published values but for where encoder outputs come from
         published = algorithms.hyperparameters(name, suite, overrides)
         assert hyper == json.loads(json.dumps(published)), spec["run"]  # as JSON stores it: tuples are lists

@@ -1,10 +1,14 @@
 """Promises of the repository itself: CI runs the README's test command; one set of pins; no import
-cycle among the project's modules."""
+cycle among the project's modules; checking, planning and reporting import no torch or gymnasium."""
 
 from __future__ import annotations
 
 import ast
+import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -98,8 +102,8 @@ def import_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_import_graph_of_the_project_has_no_cycle() -> None:
     modules = project_modules()
     graph = {name: imported_modules(path, modules) - {name} for name, path in modules.items()}
-    # the walker sees the edges that matter: the stage's sources, the storage format's users
-    assert {"benchmark.generators", "benchmark.importers", "benchmark.sources"} <= graph["benchmark.dataset_stage"]
+    # the walker sees the edges that matter: the registries, the storage format's users
+    assert "benchmark.sources" in graph["benchmark.dataset_stage"] and "benchmark.sources" in graph["benchmark.config"]
     assert "benchmark.datasets" in graph["benchmark.importers"] and "benchmark.sources" in graph["benchmark.importers"]
     assert import_cycle(graph) is None, " -> ".join(import_cycle(graph) or [])
     assert import_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]  # and would see one
@@ -107,3 +111,42 @@ def test_the_import_graph_of_the_project_has_no_cycle() -> None:
     standalone = {"benchmark.io", "benchmark.paths", "benchmark.envs", "benchmark.errors", "benchmark.manifest"}
     assert graph["benchmark.datasets"] <= standalone
     assert graph["benchmark.manifest"] <= standalone
+
+
+# --- light entry points --------------------------------------------------------------------------
+
+HEAVY = ("torch", "gymnasium", "d3rlpy", "mujoco", "transformers")
+LIGHT_ENTRY_POINTS = """
+import json, sys
+from benchmark.__main__ import main
+from benchmark import algorithms, ars, behaviour, config, sources  # ars, behaviour: what the rules import
+from benchmark.report import compare, published, stage
+
+assert main(["check-config", "config/paper.yaml"]) == 0
+assert main(["plan", "config/config.yaml", "--out", sys.argv[1]]) == 0
+published.load()
+heavy = lambda: sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[2:]))
+found = {"registered": sorted(algorithms.ALGORITHMS), "heavy": heavy()}
+sources.SOURCES.load("generated")  # a generator's implementation: the heavy part, loaded on use
+found["after_loading"] = heavy()
+print(json.dumps(found))
+"""
+
+
+def test_checking_planning_and_reporting_import_no_torch_or_gymnasium(tmp_path: Path) -> None:
+    """The registries declare names and metadata; implementations (torch, gymnasium, d3rlpy) load
+    only when a stage runs one. Snakemake's planning imports the same modules."""
+    result = subprocess.run(
+        [sys.executable, "-c", LIGHT_ENTRY_POINTS, str(tmp_path / "plan.md"), *HEAVY],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout.splitlines()[-1])
+    assert {"bc", "bc-pixels", "cql", "dt", "more3s", "more3s-text-only"} <= set(found["registered"])
+    assert found["heavy"] == []
+    assert "torch" in found["after_loading"]  # the check sees them once loaded
+    assert (tmp_path / "plan.md").read_text().startswith("# Capacity plan: preset `default`")

@@ -16,12 +16,11 @@ from typing import Any
 import pandas as pd
 
 from benchmark import scores
-from benchmark.dataset_stage import SOURCES
-from benchmark.generators import GENERATORS
+from benchmark.sources import GENERATORS, SOURCES
 
 PUBLISHED_ALGORITHMS = {"DT": "dt", "DiscreteDT": "dt", "CQL": "cql", "DiscreteCQL": "cql", "BC": "bc"}
 # Our generated datasets stand in for these published ones (same recipe, never the same data):
-# each generator's registration says which.
+# each generator's declaration says which.
 STAND_INS = {name: g.stands_for for name, g in GENERATORS.items() if g.stands_for is not None}
 # unit -> the normaliser our score must use to be set beside it (None: raw returns)
 UNITS: dict[str, str | None] = {
@@ -67,7 +66,7 @@ def load() -> pd.DataFrame:
 
 
 def stands_for(source: str, generator: str | None, name: str) -> str | None:
-    """The published dataset one of ours is set beside, or None: its source's registration says."""
+    """The published dataset one of ours is set beside, or None: its source's declaration says."""
     return SOURCES[source].stands_for(name, generator)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from conftest import write_random_dataset
 
+from baselines.hyperparameters import frames_spec
 from benchmark import algorithms, envs, paths
 from benchmark.specs import Budget
 from benchmark.training import TrainLog
@@ -35,7 +36,7 @@ def test_bc_pixels_seconds_per_step(in_tmp: Path, benchmark: Any, record: Callab
     )
     hyperparameters = algorithms.hyperparameters("bc-pixels", "mujoco", {})
     cls = algorithms.get("bc-pixels")
-    features.build_frames(cls.frames_spec("mujoco", "hopper", "random", hyperparameters))
+    features.build_frames(frames_spec("mujoco", "hopper", "random", hyperparameters))
     algorithm = cls(envs.EnvSpec.of("mujoco", "hopper", envs.protocol_for("mujoco")), hyperparameters, 0)
     log = TrainLog(in_tmp / paths.TRAIN_LOG, lambda step: None)
     budget = Budget(steps=STEPS, batch_size=BATCH, eval_every=STEPS)

@@ -19,8 +19,8 @@ from more3s_helpers import lxmert_forward
 
 from benchmark import config
 from more3s import prompts
-from more3s.algorithm import More3SAlgorithm
 from more3s.encoder import FrozenEncoder
+from more3s.hyperparameters import features_spec
 
 pytestmark = pytest.mark.benchmark(group="encoder")
 
@@ -33,7 +33,7 @@ ROUNDS = 3  # the fastest counts, for both
 def test_live_encoder_pairs_per_s(benchmark: Any, record: Callable[..., None]) -> None:
     preset = config.load(PRESET)
     hp = config.run_spec(preset, config.RunKey("mujoco", "hopper", "medium", "more3s", 0)).hyperparameters
-    encoder = FrozenEncoder.build(More3SAlgorithm.features_spec("mujoco", "hopper", "medium", hp).encoder, (84, 84, 3))
+    encoder = FrozenEncoder.build(features_spec("mujoco", "hopper", "medium", hp).encoder, (84, 84, 3))
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, size=(CALLS, BATCH, 84, 84, 3), dtype=np.uint8)
     actions = rng.uniform(-1, 1, (CALLS, BATCH, 3))

@@ -2,7 +2,7 @@
 
 A small scripted Breakout dataset (~3000 transitions) trains d3rlpy's discrete Decision
 Transformer for a few steps through `baselines.dt.DecisionTransformer` at the published Atari
-size (`AtariHyperparameters()`: context 30, 6 layers, 8 heads, 128-d; batch 8 here); that policy
+size (`DTAtari()`: context 30, 6 layers, 8 heads, 128-d; batch 8 here); that policy
 then plays EPISODES episodes under one env protocol (Breakout, frames capped at MAX_FRAMES) two
 ways, one torch thread each:
   d3rlpy: `evaluate_transformer_with_environment(algo.as_stateful_wrapper(...), env, EPISODES)`
@@ -24,7 +24,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from baselines.dt import AtariHyperparameters, DecisionTransformer
+from baselines.dt import DecisionTransformer
+from baselines.hyperparameters import DTAtari
 from benchmark import behaviour, datasets
 from benchmark.algorithms import Budget
 from benchmark.envs import EnvSpec, make_env, protocol_for
@@ -60,7 +61,7 @@ def paper_size_dt(tmp_path_factory: pytest.TempPathFactory) -> DecisionTransform
     data = datasets.write(folder / "data", arrays, {"suite": "atari", "env": "breakout", "action_size": 4})
     spec = EnvSpec("atari", "breakout", (4, 84, 84), discrete=True, action_size=4)
     budget = Budget(steps=TRAIN_STEPS, batch_size=8, eval_every=TRAIN_STEPS)
-    baseline = DecisionTransformer(spec, dataclasses.asdict(AtariHyperparameters()), SEED)
+    baseline = DecisionTransformer(spec, dataclasses.asdict(DTAtari()), SEED)
     baseline.fit(data, budget, Path(folder), TrainLog(Path(folder) / "train_log.csv", lambda step: None))
     return baseline
 

@@ -30,6 +30,7 @@ from benchmark import config, datasets, envs, paths
 from benchmark.algorithms import Budget, get
 from benchmark.training import TrainLog
 from more3s import features
+from more3s.hyperparameters import features_spec
 
 pytestmark = pytest.mark.benchmark(group="more3s-step")
 
@@ -97,7 +98,7 @@ def test_more3s_step_against_d3rlpy_dt(
     dt_hp = dt.hyperparameters
     hp = dict(config.run_spec(preset, config.RunKey(suite, env, key.dataset, "more3s", 0)).hyperparameters)
     hp.update({k: dt_hp[k] for k in SHARED})  # the same transformer
-    card = features.build(get("more3s").features_spec(suite, env, "random", hp))
+    card = features.build(features_spec(suite, env, "random", hp))
     batch = dt.budget.batch_size
 
     costs: dict[str, list[float]] = {"dt": [], "more3s": []}

@@ -20,6 +20,7 @@ from baselines.bc_pixels import PaddedFrameStackPicker, StackedFramesPolicy, sta
 from benchmark import algorithms, checkpoints, config, envs, evaluation, io, paths, training
 from benchmark.specs import RunSpec
 from more3s import features
+from more3s.render import RenderProtocol
 
 TINY = {"feature_size": 16}
 
@@ -56,7 +57,7 @@ def test_the_training_data_pads_each_episode_with_its_own_first_frame(in_tmp: Pa
 class _LabelRenderer:
     """Draws observation [k] as a frame of value k (StateRenderer's interface, no MuJoCo)."""
 
-    protocol = features.RenderProtocol(size=4)
+    protocol = RenderProtocol(size=4)
 
     def __call__(self, observations: np.ndarray) -> np.ndarray:
         return np.repeat(observations.astype(np.uint8)[:, None, None, :], 4, axis=1).repeat(4, axis=2).repeat(3, -1)
@@ -89,29 +90,31 @@ def _pixel_preset(smoke_config: dict[str, Any]) -> dict[str, Any]:
     preset = copy.deepcopy(smoke_config)
     del preset["suites"]["atari"]
     preset["algorithms"] = {"bc": preset["algorithms"]["bc"], "bc-pixels": {"mujoco": TINY}}
-    return config.validate(preset)
+    config.validate(preset)
+    return preset
 
 
 def test_bc_pixels_shares_the_frames_store_live_more3s_features_read(smoke_config: dict[str, Any]) -> None:
     """Both draw under MORE-3S's default render protocol: one store per dataset, not two."""
     preset = _pixel_preset(smoke_config)
     preset["algorithms"]["more3s"] = {"mujoco": {**smoke_config["algorithms"]["more3s"]["mujoco"], "features": "live"}}
-    stores = config.frames_grid(config.validate(preset))
-    assert list(stores) == [str(features.FramesSpec("hopper", "mixed", features.RenderProtocol(size=84)).folder)]
-    assert config.frames_spec(preset, config.RunKey("mujoco", "hopper", "mixed", "bc", 0)) is None
+    typed = config.validate(preset)
+    stores = config.frames_grid(typed)
+    assert list(stores) == [str(features.FramesSpec("hopper", "mixed", RenderProtocol(size=84)).folder)]
+    assert config.frames_spec(typed, config.RunKey("mujoco", "hopper", "mixed", "bc", 0)) is None
 
 
 @pytest.fixture
 def pixel_run(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[RunSpec, np.ndarray]:
     """bc-pixels trained 4 steps through the train stage on 2 random Hopper episodes of 10 steps,
     drawn into its frames store first (as the workflow's frames job does)."""
-    preset = _pixel_preset(smoke_config)
+    preset = config.validate(_pixel_preset(smoke_config))
     key = config.RunKey("mujoco", "hopper", "mixed", "bc-pixels", 0)
     spec = config.run_spec(preset, key)
     spec = dataclasses.replace(spec, budget=dataclasses.replace(spec.budget, steps=4, batch_size=4, eval_every=2))
     write_random_dataset(spec.dataset.folder, "mujoco", name="mixed", episodes=2, length=10)
     store = config.frames_spec(preset, key)
-    assert store == features.FramesSpec("hopper", "mixed", features.RenderProtocol(size=84))  # MORE-3S's default
+    assert store == features.FramesSpec("hopper", "mixed", RenderProtocol(size=84))  # MORE-3S's default
     features.build_frames(store)
     training.train(spec)
     return spec, np.load(store.folder / "frames.npy")
@@ -130,7 +133,7 @@ def test_bc_pixels_trains_saves_loads_and_acts_on_live_frames(pixel_run: tuple[R
     assert tuple(loaded.algo.impl.observation_shape) == (6, 84, 84)  # 2 RGB frames
     policy = loaded.policy()
     assert isinstance(policy, StackedFramesPolicy)
-    assert policy.renderer.protocol == features.RenderProtocol(size=84)  # the store's, read back
+    assert policy.renderer.protocol == RenderProtocol(size=84)  # the store's, read back
     data_observations = np.load(spec.dataset.folder / "observations.npy")
     # live states drawn under the store's protocol are the stored frames: the stacks training saw
     at_reset = np.concatenate([stored[0], stored[0]], axis=-1).transpose(2, 0, 1)
@@ -186,7 +189,7 @@ def test_the_workflow_draws_the_frames_store_before_bc_pixels_trains(
     (project / "config" / "pixels.yaml").write_text(yaml.safe_dump(_pixel_preset(smoke_config)))
     result = snakemake("-n", "all", "--configfile", "config/pixels.yaml", cwd=project)
     assert result.returncode == 0, result.stderr[-2000:]
-    store = features.FramesSpec("hopper", "mixed", features.RenderProtocol(size=84))
+    store = features.FramesSpec("hopper", "mixed", RenderProtocol(size=84))
     card = str(store.folder / paths.FRAMES_CARD)
     jobs = result.stdout.split("\nrule ")
     frames_jobs = [job for job in jobs if job.startswith("frames:")]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,14 +11,15 @@ from typing import Any
 import pytest
 from conftest import REPO, write_random_dataset
 
-from baselines._d3rlpy import D3rlpyBaseline
 from benchmark import algorithms, config, envs
 
 # each d3rlpy baseline that reads MuJoCo states (bc-pixels reads drawn frames: a frames store)
 STATE_BASELINES = sorted(
     name
-    for name, cls in algorithms.registry().items()
-    if issubclass(cls, D3rlpyBaseline) and "mujoco" in cls.PUBLISHED and not hasattr(cls, "frames_spec")
+    for name, declaration in algorithms.ALGORITHMS.items()
+    if declaration.implementation.startswith("baselines.")
+    and "mujoco" in declaration.suites
+    and declaration.frames is None
 )
 HOPPER = envs.EnvSpec("mujoco", "hopper", observation_shape=(11,), discrete=False, action_size=3)
 
@@ -34,12 +34,12 @@ class _Log:
 
 @pytest.mark.parametrize("name", STATE_BASELINES)
 def test_a_baseline_trains_at_the_batch_size_its_preset_gives_it(name: str, in_tmp: Path) -> None:
-    preset = copy.deepcopy(config.load(REPO / "config" / "config.yaml"))
+    preset = config.read(REPO / "config" / "config.yaml")
     preset["algorithms"].setdefault(name, {})
     training = preset["suites"]["mujoco"]["training"]
     training["batch_size"] = 6
     training["per_algorithm"] = {"dt": {"batch_size": 5}}  # one override, so that both paths are seen
-    spec = config.run_spec(preset, config.RunKey("mujoco", "hopper", "medium", name, 0))
+    spec = config.run_spec(config.validate(preset), config.RunKey("mujoco", "hopper", "medium", name, 0))
     assert spec.budget.batch_size == (5 if name == "dt" else 6)
     budget = dataclasses.replace(spec.budget, steps=2, eval_every=2)
     data = write_random_dataset(Path("data"), "mujoco", episodes=2, length=20)

@@ -15,6 +15,7 @@ from conftest import write_random_dataset
 
 from benchmark import algorithms, checkpoints, config, io, manifest, paths, training
 from benchmark.errors import BenchmarkError
+from benchmark.preset import Preset
 from benchmark.specs import RunRecord, RunSpec
 
 
@@ -26,8 +27,8 @@ class _RunsCode:
 
 
 @pytest.fixture
-def trained(smoke_config: dict[str, Any], in_tmp: Path) -> tuple[RunSpec, Path]:
-    spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
+def trained(smoke: Preset, in_tmp: Path) -> tuple[RunSpec, Path]:
+    spec = config.run_spec(smoke, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
     spec = dataclasses.replace(spec, budget=dataclasses.replace(spec.budget, steps=2, eval_every=2))
     write_random_dataset(spec.dataset.folder, "mujoco", name="mixed")
     training.train(spec)

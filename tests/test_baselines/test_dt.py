@@ -21,7 +21,8 @@ import torch
 from conftest import RecordActions
 
 from baselines import _d3rlpy
-from baselines.dt import AtariHyperparameters, DecisionTransformer, MujocoHyperparameters
+from baselines.dt import DecisionTransformer
+from baselines.hyperparameters import DTAtari, DTMujoco
 from benchmark.algorithms import Budget
 from benchmark.datasets import OfflineDataset
 from benchmark.envs import EnvSpec, make_env, protocol_for
@@ -56,7 +57,7 @@ def _trained_atari_dt(tmp: Path) -> Any:
     rng = np.random.default_rng(0)
     data = _dataset(rng.integers(0, 256, size=(40, 84, 84), dtype=np.uint8), rng.integers(0, 4, 40), 10)
     spec = EnvSpec("atari", "breakout", (4, 84, 84), discrete=True, action_size=4)
-    hp = AtariHyperparameters(context_size=CONTEXT, num_layers=1, num_heads=1, embed_size=16)
+    hp = DTAtari(context_size=CONTEXT, num_layers=1, num_heads=1, embed_size=16)
     return _trained_dt(spec, hp, data, tmp)
 
 
@@ -92,7 +93,7 @@ def test_continuous_dt_matches_d3rlpy_stateful_wrapper(tmp_path: Path) -> None:
     observations = rng.normal(size=(60, 5)).astype(np.float32)
     data = _dataset(observations, rng.uniform(-1, 1, (60, 2)).astype(np.float32), 15)
     spec = EnvSpec("mujoco", "hopper", (5,), discrete=False, action_size=2)
-    hp = MujocoHyperparameters(context_size=CONTEXT, num_layers=1, embed_size=16, warmup_steps=1)
+    hp = DTMujoco(context_size=CONTEXT, num_layers=1, embed_size=16, warmup_steps=1)
     baseline = _trained_dt(spec, hp, data, tmp_path)
     observations, rewards = _synthetic_episodes((5,), seed=1)
     target = 3600.0
@@ -322,7 +323,7 @@ def test_continuous_dt_logs_its_loss_per_action_dimension(tmp_path: Path) -> Non
     rng = np.random.default_rng(0)
     data = _dataset(rng.normal(size=(60, 5)).astype(np.float32), rng.uniform(-1, 1, (60, 3)).astype(np.float32), 15)
     spec = EnvSpec("mujoco", "hopper", (5,), discrete=False, action_size=3)
-    hp = MujocoHyperparameters(context_size=CONTEXT, num_layers=1, embed_size=16, warmup_steps=1, dropout=0.0)
+    hp = DTMujoco(context_size=CONTEXT, num_layers=1, embed_size=16, warmup_steps=1, dropout=0.0)
     baseline = _trained_dt(spec, hp, data, tmp_path)
     assert baseline.loss_scales() == {"loss": pytest.approx(1 / 3)}
     logged = np.loadtxt(tmp_path / "train_log.csv", delimiter=",", skiprows=1, ndmin=2)

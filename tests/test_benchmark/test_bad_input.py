@@ -1100,7 +1100,7 @@ def test_artefacts_get_the_mode_the_umask_gives(umask: int, tmp_path: Path) -> N
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_an_algorithm_without_a_suite_of_the_preset_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_algorithm_without_a_suite_of_the_preset_is_refused() -> None:
     """A MuJoCo-only algorithm in a preset with Atari: refused at validation, naming the key (it
     was a KeyError while Snakemake planned)."""
 
@@ -1108,22 +1108,20 @@ def test_an_algorithm_without_a_suite_of_the_preset_is_refused(monkeypatch: pyte
     class Settings:
         learning_rate: float = 1e-3
 
-    class MujocoOnly:
-        @classmethod
-        def default_hyperparameters(cls, suite: str) -> Any:
-            return {"mujoco": Settings()}[suite]
-
-    monkeypatch.setitem(algorithms._REGISTRY, "mujoco-only", MujocoOnly)
+    algorithms.ALGORITHMS.register(algorithms.Declaration("mujoco-only", "nowhere:MujocoOnly", {"mujoco": Settings()}))
     preset = smoke_preset()
     preset["algorithms"]["mujoco-only"] = None
-    with pytest.raises(BenchmarkError) as refused:
-        config.validate(preset)
+    try:
+        with pytest.raises(BenchmarkError) as refused:
+            config.validate(preset)
+    finally:
+        algorithms.ALGORITHMS.unregister("mujoco-only")  # the registry is the package's: leave it as found
     assert str(refused.value) == "config key 'algorithms.mujoco-only': mujoco-only has no settings for suite 'atari'"
 
 
 def test_an_external_workdir_is_allowed_when_the_preset_says_so() -> None:
     preset = smoke_preset() | {"workdir": "/scratch/more3s", "allow_external_workdir": True}
-    assert config.validate(preset)["workdir"] == "/scratch/more3s"
+    assert config.validate(preset).workdir == "/scratch/more3s"
 
 
 # --- through Snakemake --------------------------------------------------------------------------

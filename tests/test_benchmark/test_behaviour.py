@@ -34,13 +34,14 @@ def _with_d4rl_datasets(preset: dict[str, Any]) -> dict[str, Any]:
         "medium-replay": {"source": "generated", "generator": "sac-medium-replay", "sac": SAC},
         "medium-expert": {"source": "generated", "generator": "sac-medium-expert", "transitions": 400, "sac": SAC},
     }
-    return config.validate(preset)
+    config.validate(preset)
+    return preset
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, datasets.OfflineDataset]]]:
     """The behaviour job once (through the command line the workflow runs), then every MuJoCo dataset made from it."""
-    preset = _with_d4rl_datasets(config.load(REPO / "config" / "smoke.yaml"))
+    preset = config.validate(_with_d4rl_datasets(config.read(REPO / "config" / "smoke.yaml")))
     work = tmp_path_factory.mktemp("work")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(work)
@@ -48,7 +49,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[
         spec = config.behaviour_spec(preset, "mujoco", "hopper", behaviour_id)
         assert cli.main(["behaviour", "--spec", json.dumps(dataclasses.asdict(spec))]) == 0
         made = {}
-        for name in preset["suites"]["mujoco"]["datasets"]:
+        for name in preset.suites["mujoco"].datasets:
             data_spec = config.dataset_spec(preset, "mujoco", "hopper", name)
             folder = work / data_spec.folder
             dataset_stage.generate(data_spec, folder, folder / "logs")

@@ -1,5 +1,5 @@
 """The dataset stage, and what the README's "Adding a dataset generator" promises: a generator
-dropped in from outside the package (one function, one registration, nothing else touched) is
+dropped in from outside the package (one function, one declaration, nothing else touched) is
 accepted by preset validation and makes a dataset through the stage like the built-in ones."""
 
 from __future__ import annotations
@@ -13,28 +13,30 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchmark import behaviour, config, dataset_stage, datasets, envs, generators, sources
+from benchmark import behaviour, config, dataset_stage, datasets, envs
 from benchmark.errors import BenchmarkError
+from benchmark.sources import GENERATORS, SOURCES, Generator, Source
 from benchmark.specs import DatasetSpec
 
 
-@pytest.fixture
-def standing_still() -> Iterator[str]:
-    """A generator registered here, as a contributor would in benchmark/generators.py."""
+def standing_still(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
+    """Every action zero: the body falls and lies still (a generator, as a contributor would write
+    one in benchmark/generators.py)."""
+    size = envs.EnvSpec.of("mujoco", env, envs.protocol_for("mujoco")).action_size
 
-    @generators.generator("standing-still", "mujoco", ("transitions",))
-    def standing_still(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
-        """Every action zero: the body falls and lies still."""
-        size = envs.EnvSpec.of("mujoco", env, envs.protocol_for("mujoco")).action_size
+    def still(observation: np.ndarray) -> np.ndarray:
+        return np.zeros(size, np.float32)
 
-        def still(observation: np.ndarray) -> np.ndarray:
-            return np.zeros(size, np.float32)
+    episodes = behaviour.mujoco_episodes(env, options["transitions"], seed, still, f"still {env}")
+    return datasets.concatenate(episodes), {"behaviour": "all-zero actions"}
 
-        episodes = behaviour.mujoco_episodes(env, options["transitions"], seed, still, f"still {env}")
-        return datasets.concatenate(episodes), {"behaviour": "all-zero actions"}
 
+@pytest.fixture(name="standing_still")
+def declared_standing_still() -> Iterator[str]:
+    """`standing_still` declared, as a contributor would in benchmark/sources.py."""
+    GENERATORS.register(Generator("standing-still", f"{__name__}:standing_still", "mujoco", frozenset({"transitions"})))
     yield "standing-still"
-    del generators.GENERATORS["standing-still"]  # the registry is the package's: leave it as found
+    GENERATORS.unregister("standing-still")  # the registry is the package's: leave it as found
 
 
 def _preset(smoke_config: dict[str, Any], **dataset: Any) -> dict[str, Any]:
@@ -54,7 +56,7 @@ def test_a_generator_dropped_in_is_validated_and_made_by_the_stage(
     assert loaded.card["generator"] == standing_still and loaded.card["behaviour"] == "all-zero actions"
     assert loaded.card["dataset_sha256"] == made.sha256 and len(loaded.rewards) == 250
     assert not loaded.actions.any() and loaded.card["episodes"] >= 1
-    # its registration is what validation knows of it: the keys it reads, the suite it is for
+    # its declaration is what validation knows of it: the keys it reads, the suite it is for
     with pytest.raises(BenchmarkError, match="transitions': required by generator 'standing-still'"):
         config.validate(_preset(smoke_config, source="generated", generator=standing_still))
     with pytest.raises(BenchmarkError, match="epsilons': not used by generator 'standing-still'"):
@@ -82,20 +84,21 @@ def test_an_unknown_source_in_a_spec_is_one_line(in_tmp: Path) -> None:
     assert not (in_tmp / "x").exists()
 
 
+def npz(spec: DatasetSpec, env_spec: envs.EnvSpec, log_dir: Path):
+    """A data source, as a contributor would write one beside benchmark/importers.py: one MuJoCo
+    .npz file under the preset's mirror, holding the stored arrays by name."""
+    assert spec.mirror_path is not None  # validation requires `mirror` and `path` for a mirror source
+    with np.load(spec.mirror_path, allow_pickle=False) as arrays:
+        stored = {field: arrays[field] for field in datasets.FIELDS}
+    return stored, {"behaviour": f"the arrays of {spec.mirror_path}"}
+
+
 @pytest.fixture
 def npz_source() -> Iterator[str]:
-    """A data source registered here, as a contributor would beside benchmark/importers.py: one
-    MuJoCo .npz file under the preset's mirror, holding the stored arrays by name."""
-
-    @sources.source("npz", ("mujoco",), (), stands_for=lambda name, generator: None)
-    def npz(spec: DatasetSpec, env_spec: envs.EnvSpec, log_dir: Path):
-        assert spec.mirror_path is not None  # validation requires `mirror` and `path` for a mirror source
-        with np.load(spec.mirror_path, allow_pickle=False) as arrays:
-            stored = {field: arrays[field] for field in datasets.FIELDS}
-        return stored, {"behaviour": f"the arrays of {spec.mirror_path}"}
-
+    """`npz` declared, as a contributor would in benchmark/sources.py."""
+    SOURCES.register(Source("npz", f"{__name__}:npz", frozenset({"mujoco"}), frozenset(), lambda name, generator: None))
     yield "npz"
-    del sources.SOURCES["npz"]  # the registry is the package's: leave it as found
+    SOURCES.unregister("npz")  # the registry is the package's: leave it as found
 
 
 def test_a_source_dropped_in_is_validated_and_made_by_the_stage(
@@ -123,7 +126,7 @@ def test_a_source_dropped_in_is_validated_and_made_by_the_stage(
     loaded = datasets.load(folder, env=envs.EnvSpec.of("mujoco", "hopper", envs.protocol_for("mujoco")), name="still")
     assert loaded.card["source"] == npz_source and loaded.card["behaviour"].endswith("hopper.npz")
     assert np.array_equal(loaded.observations, still.observations) and len(loaded.rewards) == 120
-    # its registration is what validation knows of it: the schema's list, its keys, its suite, its mirror
+    # its declaration is what validation knows of it: the schema's list, its keys, its suite, its mirror
     assert npz_source in config.load_schema()["$defs"]["dataset"]["properties"]["source"]["enum"]
     with pytest.raises(BenchmarkError, match=re.escape("still.path': required for source 'npz'")):
         config.validate(_preset(smoke_config, source=npz_source) | {"mirror": str(mirror)})

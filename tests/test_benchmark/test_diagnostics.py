@@ -13,6 +13,7 @@ from conftest import generated_spec, write_random_dataset
 from more3s_helpers import random_dataset, trained
 
 from benchmark import checkpoints, config, dataset_stage, diagnostics, envs, generators, io, paths, training
+from benchmark.preset import Preset
 from benchmark.specs import DatasetSpec, RunKey
 
 
@@ -98,15 +99,15 @@ def test_the_closed_loop_curve_is_zero_for_the_behaviour_itself_and_not_for_anot
     assert min(still["mse_per_dim"]) > 0.01
 
 
-def test_a_run_is_diagnosed_on_its_held_out_data(smoke_config: dict[str, Any], in_tmp: Path) -> None:
+def test_a_run_is_diagnosed_on_its_held_out_data(smoke: Preset, in_tmp: Path) -> None:
     key = RunKey("mujoco", "hopper", "mixed", "bc", 0)
-    spec = config.run_spec(smoke_config, key)
+    spec = config.run_spec(smoke, key)
     spec = dataclasses.replace(spec, budget=dataclasses.replace(spec.budget, steps=10, eval_every=10))
     held_out_spec = config.heldout_spec(spec.dataset)
     assert held_out_spec is not None and held_out_spec.name == "mixed.heldout"
     assert held_out_spec.seed == spec.dataset.seed + config.HELDOUT_SEED_OFFSET
     assert held_out_spec.options == {**spec.dataset.options, "transitions": 250}  # a quarter of smoke's 1000
-    assert config.dataset_spec(smoke_config, "mujoco", "hopper", "mixed.heldout") == held_out_spec
+    assert config.dataset_spec(smoke, "mujoco", "hopper", "mixed.heldout") == held_out_spec
     # the dataset stage reads its --spec with names checked: the held-out suffix passes, nothing else does
     assert DatasetSpec.from_dict(dataclasses.asdict(held_out_spec), "--spec") == held_out_spec
     write_random_dataset(spec.dataset.folder, "mujoco", name="mixed")

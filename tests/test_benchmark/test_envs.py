@@ -87,3 +87,16 @@ def test_env_spec_knows_action_spaces() -> None:
     assert breakout.action_meanings == ("NOOP", "FIRE", "RIGHT", "LEFT")
     hopper = envs.EnvSpec.of("mujoco", "hopper", envs.protocol_for("mujoco"))
     assert not hopper.discrete and hopper.action_size == 3 and hopper.observation_shape == (11,)
+
+
+def test_the_declared_spaces_are_those_gymnasium_makes() -> None:
+    """What the capacity plan sizes by without making an env (`SPACES`) is each env's own."""
+    assert set(envs.SPACES) == {(suite, env) for suite, games in envs.SUITES.items() for env in games}
+    for suite, env in envs.SPACES:
+        made = envs.EnvSpec.of(suite, env, envs.protocol_for(suite))
+        declared = envs.EnvSpec.declared(suite, env)
+        assert (declared.observation_shape, declared.discrete, declared.action_size) == (
+            made.observation_shape,
+            made.discrete,
+            made.action_size,
+        ), (suite, env)

@@ -1,4 +1,4 @@
-"""The generator registry and the ARS-made D4RL-style datasets: one registration per generator,
+"""The generator registry and the ARS-made D4RL-style datasets: one declaration per generator,
 the schema's list kept equal to it, datasets whose cards give their behaviour's quality."""
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ import pytest
 import yaml
 from conftest import generated_spec
 
-from benchmark import config, dataset_stage, envs, generators, scores
+from benchmark import config, dataset_stage, envs, scores
 from benchmark.errors import BenchmarkError
+from benchmark.sources import GENERATORS, Generator
 from benchmark.specs import DatasetSpec
 
 
 def test_the_schema_lists_exactly_the_registered_generators() -> None:
-    assert config.load_schema()["$defs"]["dataset"]["properties"]["generator"]["enum"] == list(generators.GENERATORS)
+    assert config.load_schema()["$defs"]["dataset"]["properties"]["generator"]["enum"] == list(GENERATORS)
     in_file = yaml.safe_load(config.SCHEMA_PATH.read_text())["$defs"]["dataset"]["properties"]["generator"]
     assert "enum" not in in_file  # the registry is the only list: no second one to keep equal
-    assert {g.suite for g in generators.GENERATORS.values()} <= set(envs.SUITES)
+    assert {g.suite for g in GENERATORS.values()} <= set(envs.SUITES)
 
 
 def _spec(generator: str, transitions: int, **options: Any) -> DatasetSpec:
@@ -67,12 +68,13 @@ def test_ars_medium_replay_rises_along_the_buffer(made: dict[str, Any]) -> None:
 def test_a_dataset_can_keep_an_algorithm_off_it(smoke_config: dict[str, Any]) -> None:
     preset = copy.deepcopy(smoke_config)
     preset["suites"]["mujoco"]["datasets"]["mixed"]["algorithms"] = ["bc", "dt"]
-    keys = config.grid(config.validate(preset))
+    typed = config.validate(preset)
+    keys = config.grid(typed)
     on_hopper = {key.algorithm for key in keys if key.env == "hopper"}
     assert on_hopper == {"bc", "dt"} and {key.algorithm for key in keys if key.env == "breakout"} == set(
         preset["algorithms"]
     )
-    assert "algorithms" not in config.dataset_spec(preset, "mujoco", "hopper", "mixed").options
+    assert "algorithms" not in config.dataset_spec(typed, "mujoco", "hopper", "mixed").options
     preset["suites"]["mujoco"]["datasets"]["mixed"]["algorithms"] = ["bc", "iql"]
     with pytest.raises(BenchmarkError, match=r"datasets\.mixed\.algorithms': 'iql' is not in the preset"):
         config.validate(preset)
@@ -88,24 +90,23 @@ def test_ars_data_for_a_task_without_a_policy_is_one_line(smoke_config: dict[str
 def test_trained_policies_are_read_from_the_policy_rule_output(smoke_config: dict[str, Any], in_tmp: Path) -> None:
     preset = copy.deepcopy(smoke_config)
     preset["suites"]["mujoco"]["datasets"]["mixed"]["policy"] = "trained"
-    config.validate(preset)
-    assert config.behaviour_inputs(preset, "mujoco", "hopper", "mixed") == [
+    typed = config.validate(preset)
+    assert config.behaviour_inputs(typed, "mujoco", "hopper", "mixed") == [
         "resources/policies/mujoco/hopper/policy.json"
     ]
-    assert config.policy_envs(preset) == [("mujoco", "hopper")]
+    assert config.policy_envs(typed) == [("mujoco", "hopper")]
     with pytest.raises(BenchmarkError, match="policy card missing"):
         dataset_stage.generate(_spec("ars-medium", 100, policy="trained"), in_tmp / "d", in_tmp / "d")
 
 
 def test_which_datasets_need_ars_policies_is_their_generators_registration(smoke_config: dict[str, Any]) -> None:
-    reading = {name for name, registered in generators.GENERATORS.items() if registered.ars_policies}
+    reading = {name for name, registered in GENERATORS.items() if registered.ars_policies}
     assert reading == {"ars-medium", "ars-expert", "ars-medium-expert", "ars-medium-replay"}
-    # a generator named otherwise that reads them is checked alike: the registration says, not the name
-
-    @generators.generator("linear-rollouts", "mujoco", ("transitions",), ars_policies=True)
-    def linear_rollouts(env: str, options: dict[str, Any], seed: int, spec: DatasetSpec, log_dir: Path):
-        raise AssertionError("not called")
-
+    # a generator named otherwise that reads them is checked alike: the declaration says, not the
+    # name (validation never loads its function, which does not exist)
+    GENERATORS.register(
+        Generator("linear-rollouts", "nowhere:linear_rollouts", "mujoco", frozenset({"transitions"}), ars_policies=True)
+    )
     try:
         preset = copy.deepcopy(smoke_config)
         preset["suites"]["mujoco"]["datasets"] = {
@@ -116,7 +117,7 @@ def test_which_datasets_need_ars_policies_is_their_generators_registration(smoke
         with pytest.raises(BenchmarkError, match=r"datasets\.linear\.generator': no ARS policy for halfcheetah"):
             config.validate(preset)
     finally:
-        del generators.GENERATORS["linear-rollouts"]  # the registry is the package's: leave it as found
+        GENERATORS.unregister("linear-rollouts")  # the registry is the package's: leave it as found
 
 
 def test_the_behaviour_return_is_over_complete_episodes_and_the_cut_ones_are_stated(made: dict[str, Any]) -> None:

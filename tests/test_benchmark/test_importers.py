@@ -409,11 +409,11 @@ def test_paper_preset_points_every_dataset_at_the_mirror() -> None:
     assert spec.options["transitions"] == 500_000 and spec.options["trajectories_per_buffer"] == 10
     spec = config.dataset_spec(paper, "mujoco", "walker2d", "medium-replay")
     assert spec.mirror_path == "/data/offline-rl-mirror/d4rl/walker2d_medium_replay-v2.hdf5"
-    assert paper["seeds"] == [123, 231, 312]
+    assert paper.seeds == (123, 231, 312)
 
 
 def test_mirror_source_keys_are_checked(tmp_path: Path) -> None:
-    paper = config.load(REPO / "config" / "paper.yaml")
+    paper = config.read(REPO / "config" / "paper.yaml")
     paper["suites"]["mujoco"]["datasets"]["medium"]["num_buffers"] = 5
     with pytest.raises(BenchmarkError, match=r"medium\.num_buffers': not used by source 'd4rl'"):
         config.validate(paper)

@@ -15,6 +15,7 @@ from conftest import REPO, write_random_dataset
 from matplotlib.figure import Figure
 
 from benchmark import aggregate, config, io, manifest, paths, report, scores, training
+from benchmark.preset import Preset
 from benchmark.report import diagnostics, figures, ladder, stage, statistics
 from benchmark.report.statistics import Settings
 
@@ -232,8 +233,8 @@ def test_the_behaviour_is_a_row_and_a_line_where_recorded(
     assert ("PASS" in set(ladder["verdict"])) and (("N/A" in set(ladder["verdict"])) != recorded)
 
 
-def test_training_records_the_datas_behaviour(smoke_config: dict[str, Any], in_tmp: Path) -> None:
-    spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
+def test_training_records_the_datas_behaviour(smoke: Preset, in_tmp: Path) -> None:
+    spec = config.run_spec(smoke, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
     folder = spec.dataset.folder
     data = write_random_dataset(folder, "mujoco", name="mixed")
     card = io.read_json(folder / "dataset.json")  # what a generator adds, sealed as the generator would

@@ -8,47 +8,58 @@ import dataclasses
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 import pytest
 from conftest import REPO
 
-from baselines._d3rlpy import D3rlpyBaseline
-from baselines.bc import MujocoHyperparameters
+from baselines.hyperparameters import BCMujoco
 from benchmark import algorithms, config, plan
 from benchmark.errors import BenchmarkError
 from more3s.cost import encoder_parameters
 
 
+def read(name: str) -> dict[str, Any]:
+    """A committed preset as validation leaves it (the schema's defaults filled in): a test edits it."""
+    preset = config.read(REPO / "config" / f"{name}.yaml")
+    config.validate(preset)
+    return preset
+
+
+def planned(preset: dict[str, Any]) -> plan.Plan:
+    return plan.make(config.validate(copy.deepcopy(preset)))
+
+
 @pytest.fixture(scope="module")
-def paper() -> dict:
-    return config.load(REPO / "config" / "paper.yaml")
+def paper() -> dict[str, Any]:
+    return read("paper")
 
 
-def more3s_disk_tb(preset: dict) -> float:
-    stages = plan.make(preset).stages()
+def more3s_disk_tb(preset: dict[str, Any]) -> float:
+    stages = planned(preset).stages()
     return sum(stages.get(stage, {}).get("disk_gb", 0.0) for stage in ("frames", "features")) / 1000
 
 
 def test_the_default_plan_prices_the_reference_run_it_was_measured_on() -> None:
     """Training seconds per job, planned from the per-unit table, against what each training job of
     the committed reference run took (results/benchmarks/train): the table and the arithmetic agree."""
-    planned = plan.make(config.load(REPO / "config" / "config.yaml"))
+    default = plan.make(config.load(REPO / "config" / "config.yaml"))
     measured = {}
     for tsv in (REPO / "results" / "benchmarks" / "train").rglob("seed*.tsv"):
         run = str(tsv.relative_to(REPO / "results" / "benchmarks" / "train").with_suffix(""))
         measured[run] = float(pd.read_csv(tsv, sep="\t")["s"].iloc[0])
-    jobs = {job.name: job.cpu_s for job in planned.jobs if job.stage == "train"}
+    jobs = {job.name: job.cpu_s for job in default.jobs if job.stage == "train"}
     assert set(jobs) == set(measured)  # the grid the reference run made
     ratio = sum(jobs[name] for name in measured) / sum(measured.values())
     assert 0.6 < ratio < 1.1, ratio  # the job's wall also holds set-up and checkpoints, the plan steps only
 
 
 def test_bc_pixels_is_priced_as_its_measured_cnn_with_the_frames_store_it_adds() -> None:
-    preset = config.load(REPO / "config" / "config.yaml")
-    jobs = {(job.stage, job.name): job for job in plan.make(preset).jobs}
+    preset = read("config")
+    jobs = {(job.stage, job.name): job for job in planned(preset).jobs}
     pixels = jobs["train", "mujoco/hopper/medium/bc-pixels/seed0"]
     state = jobs["train", "mujoco/hopper/medium/bc/seed0"]
     measured = plan.MEASURED["train/mujoco/bc-pixels"]
@@ -61,14 +72,14 @@ def test_bc_pixels_is_priced_as_its_measured_cnn_with_the_frames_store_it_adds()
     assert jobs["evaluate", "mujoco/hopper/medium/bc-pixels/seed0"].cpu_s > 10 * jobs["evaluate", state.name].cpu_s
     wider = copy.deepcopy(preset)
     wider["algorithms"]["bc-pixels"] = {"mujoco": {"frames": 4}}
-    wider_jobs = {(job.stage, job.name): job for job in plan.make(wider).jobs}
+    wider_jobs = {(job.stage, job.name): job for job in planned(wider).jobs}
     assert wider_jobs["train", pixels.name].cpu_s > pixels.cpu_s  # scaled by the first convolution's FLOPs
     without = copy.deepcopy(preset)
     del without["algorithms"]["bc-pixels"]
-    assert not [job for job in plan.make(without).jobs if job.stage == "frames"]  # MORE-3S caches its features
+    assert not [job for job in planned(without).jobs if job.stage == "frames"]  # MORE-3S caches its features
 
 
-def test_paper_features_fit_the_budget_live_and_would_not_as_caches(paper: dict) -> None:
+def test_paper_features_fit_the_budget_live_and_would_not_as_caches(paper: dict[str, Any]) -> None:
     assert all(
         overrides[suite]["features"] == "live"
         for name, overrides in paper["algorithms"].items()
@@ -84,34 +95,34 @@ def test_paper_features_fit_the_budget_live_and_would_not_as_caches(paper: dict)
     assert more3s_disk_tb(cached) > 5.0
 
 
-def test_a_cache_is_86_kB_a_pair_at_the_paper_width(paper: dict) -> None:
+def test_a_cache_is_86_kB_a_pair_at_the_paper_width(paper: dict[str, Any]) -> None:
     cached = copy.deepcopy(paper)
     cached["algorithms"] = {"more3s": {}}
-    jobs = [job for job in plan.make(cached).jobs if job.stage == "features"]
+    jobs = [job for job in planned(cached).jobs if job.stage == "features"]
     breakout = next(job for job in jobs if "/breakout/" in job.name)
-    encoder = config.features_grid(cached)[breakout.name].encoder
+    encoder = config.features_grid(config.validate(copy.deepcopy(cached)))[breakout.name].encoder
     assert (encoder.hidden_size, encoder.language_layers, encoder.cross_layers, encoder.visual_layers) == (768, 9, 5, 5)
     per_pair = (breakout.disk_bytes - 4 * encoder_parameters(encoder)) / 500_000
     assert per_pair == 56 * 768 * 2
 
 
-def test_live_encoding_moves_cost_from_disk_to_gpu_hours(paper: dict) -> None:
-    live = plan.make(paper).stages()["train"]["gpu_h"]
+def test_live_encoding_moves_cost_from_disk_to_gpu_hours(paper: dict[str, Any]) -> None:
+    live = planned(paper).stages()["train"]["gpu_h"]
     cached = copy.deepcopy(paper)
     for name in cached["algorithms"]:
         if name.startswith("more3s"):
             cached["algorithms"][name] = {}
-    assert plan.make(cached).stages()["train"]["gpu_h"] < live / 5
+    assert planned(cached).stages()["train"]["gpu_h"] < live / 5
 
 
-def test_rule_resources_are_the_plan_with_headroom(paper: dict) -> None:
-    planned = plan.make(paper)
-    job = next(j for j in planned.jobs if j.stage == "train" and j.name.endswith("hopper/medium/more3s/seed123"))
-    resources = planned.resources("train", job.name)
+def test_rule_resources_are_the_plan_with_headroom(paper: dict[str, Any]) -> None:
+    paper_plan = planned(paper)
+    job = next(j for j in paper_plan.jobs if j.stage == "train" and j.name.endswith("hopper/medium/more3s/seed123"))
+    resources = paper_plan.resources("train", job.name)
     assert resources["runtime"] >= job.gpu_s / 60 * plan.SAFETY
     assert resources["mem_mb"] >= job.mem_mb * plan.SAFETY
-    assert planned.resources("train", "not/a/run/in/the/grid") == planned.resources(
-        "train", max((j for j in planned.jobs if j.stage == "train"), key=lambda j: j.cpu_s + j.gpu_s).name
+    assert paper_plan.resources("train", "not/a/run/in/the/grid") == paper_plan.resources(
+        "train", max((j for j in paper_plan.jobs if j.stage == "train"), key=lambda j: j.cpu_s + j.gpu_s).name
     )
 
 
@@ -120,11 +131,11 @@ def test_every_measured_cost_names_its_command() -> None:
         assert measured.value > 0 and measured.unit and measured.command, key
 
 
-def test_a_dataset_of_unknown_size_is_one_line_naming_its_key(paper: dict) -> None:
+def test_a_dataset_of_unknown_size_is_one_line_naming_its_key(paper: dict[str, Any]) -> None:
     odd = copy.deepcopy(paper)
     odd["suites"]["mujoco"]["datasets"]["random-v9"] = {"source": "d4rl", "path": "d4rl/x.hdf5"}
     with pytest.raises(BenchmarkError, match=r"suites\.mujoco\.datasets\.random-v9"):
-        plan.make(odd)
+        planned(odd)
 
 
 def test_the_cli_prints_the_plan_from_a_file_or_from_json(tmp_path: Path) -> None:
@@ -135,26 +146,26 @@ def test_the_cli_prints_the_plan_from_a_file_or_from_json(tmp_path: Path) -> Non
     )
     assert printed.returncode == 0, printed.stderr
     assert "| **total** |" in from_file.read_text() and from_file.read_text() in printed.stdout
-    preset = json.dumps(config.load(REPO / "config" / "smoke.yaml"))
+    preset = json.dumps(config.read(REPO / "config" / "smoke.yaml"))  # as a preset file has it
     subprocess.run([*run, "--config", preset, "--out", str(from_json)], cwd=REPO, capture_output=True, check=True)
     assert from_json.read_text() == from_file.read_text()
 
 
 def test_every_committed_preset_is_within_the_plans_limits_and_a_preset_without_report_is_checked(
-    paper: dict,
+    paper: dict[str, Any],
 ) -> None:
-    plan.check(paper)  # the largest preset: its longest job ~15 CPU hours
-    smoke = config.load(REPO / "config" / "smoke.yaml")
-    del smoke["report"]  # a preset file before the schema's defaults (check-config reads it so)
-    plan.check(smoke)
-    assert max(job.cpu_s + job.gpu_s for job in plan.make(paper).jobs) * plan.SAFETY / 3600 < plan.LIMITS["hours"]
+    plan.check(config.validate(copy.deepcopy(paper)))  # the largest preset: its longest job ~15 CPU hours
+    smoke = config.read(REPO / "config" / "smoke.yaml")
+    del smoke["report"]  # the schema's defaults fill it in
+    plan.check(config.validate(smoke))
+    assert max(job.cpu_s + job.gpu_s for job in planned(paper).jobs) * plan.SAFETY / 3600 < plan.LIMITS["hours"]
 
 
-@pytest.mark.parametrize("preset", ["config.yaml", "paper.yaml", "more3s-ablations.yaml"])
+@pytest.mark.parametrize("preset", ["config", "paper", "more3s-ablations"])
 def test_the_stores_the_plan_prices_are_those_the_workflow_makes(preset: str) -> None:
     """What the algorithms' cost hooks ask to precompute is what the workflow's frames and features
     rules make, one job a store."""
-    loaded = config.load(REPO / "config" / preset)
+    loaded = config.load(REPO / "config" / f"{preset}.yaml")
     jobs = plan.make(loaded).jobs
     for stage, grid in (("frames", config.frames_grid(loaded)), ("features", config.features_grid(loaded))):
         names = [job.name for job in jobs if job.stage == stage]
@@ -174,7 +185,7 @@ def test_plan_py_prices_no_algorithm_by_its_name() -> None:
     """Outside the table of what was measured (keyed by the measured runs), plan.py names no
     algorithm: each declares its own cost (benchmark.cost)."""
     tree = ast.parse((REPO / "benchmark" / "plan.py").read_text())
-    names = set(algorithms.registry())
+    names = set(algorithms.ALGORITHMS)
     for node in tree.body:
         assigned = getattr(node, "targets", [getattr(node, "target", None)])
         targets = [target.id for target in assigned if isinstance(target, ast.Name)]
@@ -184,20 +195,28 @@ def test_plan_py_prices_no_algorithm_by_its_name() -> None:
         assert not names & strings, (getattr(node, "name", targets), names & strings)
 
 
-class _Uncosted(D3rlpyBaseline):
-    """A baseline without a `cost` hook (its training is never called)."""
+@pytest.fixture
+def declared() -> Iterator[Callable[[algorithms.Declaration], None]]:
+    """Declare an algorithm for one test (the registry is the package's: left as found)."""
+    names: list[str] = []
 
-    PUBLISHED: ClassVar[dict[str, Any]] = {"mujoco": MujocoHyperparameters()}
+    def declare(declaration: algorithms.Declaration) -> None:
+        algorithms.ALGORITHMS.register(declaration)
+        names.append(declaration.name)
+
+    yield declare
+    for name in names:
+        algorithms.ALGORITHMS.unregister(name)
 
 
 def test_an_algorithm_without_a_cost_hook_is_priced_by_the_fallback_and_the_plan_says_so(
-    monkeypatch: pytest.MonkeyPatch,
+    declared: Callable[[algorithms.Declaration], None],
 ) -> None:
-    monkeypatch.setattr(algorithms, "_REGISTRY", dict(algorithms.registry()))
-    algorithms.register("uncosted")(_Uncosted)
-    preset = config.load(REPO / "config" / "config.yaml")
+    # no `cost` declared; its class is never imported: planning reads the declaration only
+    declared(algorithms.Declaration("uncosted", "nowhere:Uncosted", {"mujoco": BCMujoco()}))
+    preset = read("config")
     preset["algorithms"]["uncosted"] = {}
-    priced = plan.make(preset)
+    priced = planned(preset)
     jobs = {(job.stage, job.name): job for job in priced.jobs}
     uncosted, bc = (jobs["train", f"mujoco/hopper/medium/{name}/seed0"] for name in ("uncosted", "bc"))
     assert uncosted.cpu_s == bc.cpu_s and uncosted.mem_mb == bc.mem_mb  # the fallback: BC's network and costs
@@ -206,13 +225,17 @@ def test_an_algorithm_without_a_cost_hook_is_priced_by_the_fallback_and_the_plan
     assert "fallback" not in plan.make(config.load(REPO / "config" / "config.yaml")).markdown()
 
 
-def test_a_cost_hook_naming_an_unmeasured_cost_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    bc = algorithms.get("bc")
-    hook = bc.cost
+def test_a_cost_hook_naming_an_unmeasured_cost_is_one_line(declared: Callable[[algorithms.Declaration], None]) -> None:
+    bc = algorithms.declared("bc")
+    assert bc.cost is not None
 
     def unmeasured(env: Any, dataset: str, hyperparameters: Any, batch: int) -> Any:
-        return dataclasses.replace(hook(env, dataset, hyperparameters, batch), measured="never-measured")
+        return dataclasses.replace(bc.cost(env, dataset, hyperparameters, batch), measured="never-measured")
 
-    monkeypatch.setattr(bc, "cost", unmeasured)
-    with pytest.raises(BenchmarkError, match=r"algorithm bc: its cost hook scales from 'train/\w+/never-measured'"):
-        plan.make(config.load(REPO / "config" / "config.yaml"))
+    declared(dataclasses.replace(bc, name="unmeasured", cost=unmeasured))
+    preset = read("config")
+    preset["algorithms"]["unmeasured"] = {}
+    with pytest.raises(
+        BenchmarkError, match=r"algorithm unmeasured: its cost hook scales from 'train/\w+/never-measured'"
+    ):
+        planned(preset)

@@ -279,8 +279,8 @@ def test_the_focus_must_name_an_algorithm(tmp_path: Path) -> None:
 
 
 def test_paper_preset_bootstraps_as_rliable_recommends() -> None:
-    block = config.load(REPO / "config" / "paper.yaml")["report"]
-    assert block["bootstrap_reps"] >= 50_000 and block["profile_bootstrap_reps"] >= 2_000
+    block = config.load(REPO / "config" / "paper.yaml").report
+    assert block.bootstrap_reps >= 50_000 and block.profile_bootstrap_reps >= 2_000
 
 
 def test_colours_are_fixed_per_algorithm_and_group_the_focus_family() -> None:

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from benchmark import config, envs
-from benchmark.dataset_stage import SOURCES
 from benchmark.errors import BenchmarkError
+from benchmark.sources import SOURCES
 
 
 def test_the_schema_lists_exactly_the_registered_sources() -> None:

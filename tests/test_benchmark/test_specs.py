@@ -15,6 +15,7 @@ from conftest import REPO
 from benchmark import config, io, paths
 from benchmark.__main__ import main
 from benchmark.errors import BenchmarkError
+from benchmark.preset import Preset
 from benchmark.specs import BehaviourRef, BehaviourSpec, DatasetSpec, Evaluation, RunKey, RunRecord, RunSpec
 
 COMMITTED = sorted((REPO / paths.RESULTS / "runs").glob(f"**/{paths.RUN_CONFIG}"))
@@ -44,17 +45,17 @@ def test_inputs_are_optional_on_read_and_written_only_when_recorded(tmp_path: Pa
         RunRecord.from_dict(broken, "config.json")
 
 
-def test_every_run_of_the_smoke_preset_survives_json(smoke_config: dict[str, Any]) -> None:
-    for key in config.grid(smoke_config):
-        spec = config.run_spec(smoke_config, key)
+def test_every_run_of_the_smoke_preset_survives_json(smoke: Preset) -> None:
+    for key in config.grid(smoke):
+        spec = config.run_spec(smoke, key)
         record = json.loads(json.dumps(spec.to_dict()))
         assert RunSpec.from_dict(record, "spec").to_dict() == record
         assert record["run"] == key.id == paths.RUN.format(**record["key"])
 
 
-def test_a_spec_without_final_episodes_survives_json(smoke_config: dict[str, Any]) -> None:
+def test_a_spec_without_final_episodes_survives_json(smoke: Preset) -> None:
     """`final_episodes` is optional in a preset: absent, it is absent from the record too."""
-    spec = config.run_spec(smoke_config, RunKey("mujoco", "hopper", "mixed", "bc", 0))
+    spec = config.run_spec(smoke, RunKey("mujoco", "hopper", "mixed", "bc", 0))
     spec = dataclasses.replace(spec, evaluation=Evaluation(episodes=3))
     record = json.loads(json.dumps(spec.to_dict()))
     assert record["evaluation"] == {"episodes": 3}
@@ -118,9 +119,9 @@ def test_a_damaged_config_json_is_one_line_naming_the_file_and_the_key(
 
 
 def test_a_spec_argument_with_a_missing_key_is_one_line(
-    smoke_config: dict[str, Any], in_tmp: Path, capsys: pytest.CaptureFixture[str]
+    smoke: Preset, in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    record = config.run_spec(smoke_config, RunKey("mujoco", "hopper", "mixed", "bc", 0)).to_dict()
+    record = config.run_spec(smoke, RunKey("mujoco", "hopper", "mixed", "bc", 0)).to_dict()
     del record["evaluation"]["episodes"]
     assert main(["train", "--spec", json.dumps(record)]) == 2
     err = capsys.readouterr().err
@@ -128,7 +129,7 @@ def test_a_spec_argument_with_a_missing_key_is_one_line(
     assert not Path("results").exists()  # nothing written
 
 
-def _with_a_sac_dataset(smoke_config: dict[str, Any]) -> dict[str, Any]:
+def _with_a_sac_dataset(smoke_config: dict[str, Any]) -> Preset:
     preset = copy.deepcopy(smoke_config)
     sac = {"steps": 300, "medium_step": 150, "update_interval": 4}
     preset["suites"]["mujoco"]["datasets"]["medium"] = {
@@ -147,8 +148,8 @@ def test_dataset_and_behaviour_specs_survive_json_in_the_order_the_command_line_
     keys (and so the Snakemake params) of the dicts these jobs had before specs were typed."""
     preset = _with_a_sac_dataset(smoke_config)
     made_from_sac = None
-    for suite, suite_config in preset["suites"].items():
-        for env, name in ((env, name) for env in suite_config["envs"] for name in suite_config["datasets"]):
+    for suite, suite_preset in preset.suites.items():
+        for env, name in ((env, name) for env in suite_preset.envs for name in suite_preset.datasets):
             spec = config.dataset_spec(preset, suite, env, name)
             record = json.loads(json.dumps(dataclasses.asdict(spec)))
             assert list(record) == ["suite", "env", "name", "source", "seed", "mirror_path", "behaviour", "options"]

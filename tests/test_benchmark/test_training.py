@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from conftest import write_random_dataset
 
 from benchmark import algorithms, config, datasets, envs, evaluation, io, paths, scores, seeding, training
 from benchmark.errors import BenchmarkError
+from benchmark.preset import Preset
 from benchmark.specs import Budget, Evaluation, RunSpec
 from more3s import features
 
@@ -33,10 +34,10 @@ def _run(workdir: Path, spec: RunSpec) -> tuple[pd.DataFrame, pd.DataFrame, dict
 
 @pytest.mark.parametrize(("suite", "env", "algorithm"), [("atari", "breakout", "dt"), ("mujoco", "hopper", "cql")])
 def test_same_seed_twice_gives_identical_numbers(
-    smoke_config: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suite: str, env: str, algorithm: str
+    smoke: Preset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suite: str, env: str, algorithm: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    spec = config.run_spec(smoke_config, config.RunKey(suite, env, "mixed", algorithm, 0))
+    spec = config.run_spec(smoke, config.RunKey(suite, env, "mixed", algorithm, 0))
     runs = []
     for attempt in ("first", "second"):
         (tmp_path / attempt).mkdir()
@@ -51,8 +52,8 @@ def test_same_seed_twice_gives_identical_numbers(
     assert metrics_a["raw_final"] == metrics_b["raw_final"]
 
 
-def test_run_files_follow_the_results_contract(smoke_config: dict[str, Any], in_tmp: Path) -> None:
-    spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 1))
+def test_run_files_follow_the_results_contract(smoke: Preset, in_tmp: Path) -> None:
+    spec = config.run_spec(smoke, config.RunKey("mujoco", "hopper", "mixed", "bc", 1))
     spec = dataclasses.replace(
         spec,
         budget=dataclasses.replace(spec.budget, steps=25, eval_every=10),
@@ -80,13 +81,13 @@ def test_run_files_follow_the_results_contract(smoke_config: dict[str, Any], in_
 
 
 @pytest.mark.parametrize("algorithm", ["bc", "cql", "dt", "more3s"])
-def test_every_algorithm_trains_exactly_its_steps(smoke_config: dict[str, Any], in_tmp: Path, algorithm: str) -> None:
+def test_every_algorithm_trains_exactly_its_steps(smoke: Preset, in_tmp: Path, algorithm: str) -> None:
     """25 steps with eval_every 10: every algorithm trains 25 steps, with checkpoints at 10, 20, 25."""
     key = config.RunKey("atari", "breakout", "mixed", algorithm, 0)
-    spec = config.run_spec(smoke_config, key)
+    spec = config.run_spec(smoke, key)
     spec = dataclasses.replace(spec, budget=dataclasses.replace(spec.budget, steps=25, eval_every=10))
     write_random_dataset(spec.dataset.folder, "atari", name="mixed", episodes=3, length=30)
-    cache = config.features_spec(smoke_config, key)
+    cache = config.features_spec(smoke, key)
     if cache is not None:  # MORE-3S trains on its encoder's outputs
         features.build(cache)
     training.train(spec)
@@ -118,14 +119,21 @@ class _Counting:
         return [path]
 
 
+@pytest.fixture
+def counting() -> Iterator[str]:
+    """`_Counting` declared in the algorithm registry for one test."""
+    algorithms.ALGORITHMS.register(algorithms.Declaration("counting", f"{__name__}:_Counting", {}))
+    yield "counting"
+    algorithms.ALGORITHMS.unregister("counting")  # the registry is the package's: leave it as found
+
+
 def test_training_writes_the_train_log_from_what_the_algorithm_reports(
-    smoke_config: dict[str, Any], in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+    smoke: Preset, in_tmp: Path, counting: str
 ) -> None:
-    monkeypatch.setitem(algorithms._REGISTRY, "counting", _Counting)
-    spec = config.run_spec(smoke_config, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
+    spec = config.run_spec(smoke, config.RunKey("mujoco", "hopper", "mixed", "bc", 0))
     spec = dataclasses.replace(
         spec,
-        key=dataclasses.replace(spec.key, algorithm="counting"),
+        key=dataclasses.replace(spec.key, algorithm=counting),
         budget=Budget(steps=25, batch_size=4, eval_every=10),
         hyperparameters={},
     )
@@ -153,11 +161,11 @@ def _fitted(name: str, spec: RunSpec, budget: Budget) -> Any:
 
 @pytest.mark.parametrize("algorithm", ["bc", "cql", "dt"])
 def test_d3rlpy_training_in_checkpoint_intervals_is_one_continuous_training(
-    smoke_config: dict[str, Any], in_tmp: Path, algorithm: str
+    smoke: Preset, in_tmp: Path, algorithm: str
 ) -> None:
     """The d3rlpy baselines train 25 steps with eval_every 10 as 2 epochs of 10 and one of 5: the
     same weights as one epoch of 25 (optimiser, learning-rate schedule and step count carry over)."""
-    spec = config.run_spec(smoke_config, config.RunKey("atari", "breakout", "mixed", algorithm, 0))
+    spec = config.run_spec(smoke, config.RunKey("atari", "breakout", "mixed", algorithm, 0))
     write_random_dataset(spec.dataset.folder, "atari", episodes=3, length=30)
     pieces = _fitted(algorithm, spec, Budget(steps=25, batch_size=8, eval_every=10))
     whole = _fitted(algorithm, spec, Budget(steps=25, batch_size=8, eval_every=25))

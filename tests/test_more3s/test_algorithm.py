@@ -15,11 +15,11 @@ from conftest import RecordActions
 from more3s_helpers import random_dataset, trained
 
 from benchmark import envs
-from benchmark.algorithms import get, hyperparameters
+from benchmark.algorithms import ALGORITHMS, hyperparameters
 from benchmark.errors import BenchmarkError
 from benchmark.evaluation import run_episodes
 from more3s import features
-from more3s.algorithm import ABLATIONS
+from more3s.hyperparameters import ABLATIONS, features_spec
 
 
 def final_accuracy(name: str) -> float:
@@ -105,7 +105,7 @@ def test_a_checkpoint_reloads_to_the_same_policy_and_records_what_was_pretrained
     algorithm, hp = trained("more3s-rtg-token", suite="mujoco", steps=4)
     assert algorithm.pretrained == "lxmert=no; text=all-MiniLM-L6-v2 (embeddings + layers 0-0); gpt2=no"
     # `fit` read the features folder the workflow made for the run (its spec built in one place)
-    assert algorithm.features_folder == get("more3s-rtg-token").features_spec("mujoco", "hopper", "random", hp).folder
+    assert algorithm.features_folder == features_spec("mujoco", "hopper", "random", hp).folder
     spec = envs.EnvSpec.of("mujoco", "hopper", envs.protocol_for("mujoco"))
     loaded = type(algorithm).load(Path("ck/more3s-rtg-token/step4.pt"), spec, hp, 0)
     protocol = envs.protocol_for("mujoco", {"max_episode_steps": 15})
@@ -123,9 +123,9 @@ def test_a_bad_switch_names_its_config_key() -> None:
 
 
 def test_every_ablation_changes_one_switch_of_the_published_model() -> None:
-    published = dataclasses.asdict(get("more3s").default_hyperparameters("atari"))
+    published = dataclasses.asdict(ALGORITHMS["more3s"].published["atari"])
     for name, variant in ABLATIONS.items():
-        changed = dataclasses.asdict(get(name).default_hyperparameters("atari"))
+        changed = dataclasses.asdict(ALGORITHMS[name].published["atari"])
         assert {k for k in published if published[k] != changed[k]} == set(variant), name
 
 

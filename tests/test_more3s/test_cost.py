@@ -15,16 +15,17 @@ def test_the_measured_encoder_throughput_is_scaled_by_its_flops_at_the_sizes_mea
     (every other encoder's time and the CPU's FLOP rate are read from it): MORE-3S's own count."""
     measured = plan.MEASURED["features/encode"]
     at_measured = algorithms.hyperparameters("more3s", "mujoco", measured.at)
-    hp = algorithms.typed(algorithms.get("more3s"), "mujoco", at_measured)
+    hp = algorithms.typed("more3s", "mujoco", at_measured)
     assert encoder_pair_flops(hp.features_spec("mujoco", "hopper", "medium").encoder) == measured.scale
 
 
 def test_live_encoding_moves_the_encoder_from_a_cache_into_training_and_asks_for_the_frames_store() -> None:
-    cls = algorithms.get("more3s")
+    hook = algorithms.declared("more3s").cost
+    assert hook is not None
 
     def cost(storage: str) -> Cost:
         hp = algorithms.hyperparameters("more3s", "mujoco", {"features": storage})
-        return cls.cost(HOPPER, "medium", algorithms.typed(cls, "mujoco", hp), 64)
+        return hook(HOPPER, "medium", algorithms.typed("more3s", "mujoco", hp), 64)
 
     cached, live = cost("cache"), cost("live")
     assert live.train_step_flops > 10 * cached.train_step_flops  # LXMERT base over every pair of the batch

@@ -11,9 +11,9 @@ from conftest import REPO
 from more3s_helpers import lxmert_forward, random_dataset, spec_of
 
 from benchmark import config, envs, io, manifest, paths
-from benchmark.algorithms import get
 from more3s import features, prompts
 from more3s.encoder import FrozenEncoder
+from more3s.hyperparameters import features_spec
 from more3s.regions import GridRegions
 
 
@@ -202,7 +202,7 @@ def test_the_default_presets_stores_keep_their_folder_names() -> None:
         "resources/features/mujoco/hopper/medium/text-canonical-previous-6241da1184",
     ]
     hopper = config.run_spec(preset, config.RunKey("mujoco", "hopper", "medium", "more3s", 0)).hyperparameters
-    live = get("more3s").features_spec("mujoco", "hopper", "medium", {**hopper, "features": "live"})
+    live = features_spec("mujoco", "hopper", "medium", {**hopper, "features": "live"})
     assert live.id == "image-text-canonical-previous-live-e257228071"
     assert live.frames is not None and live.frames.id == "mujoco-render-v2-84-eddf13f8e4"
     assert [spec.id for spec in config.frames_grid(preset).values()] == ["mujoco-render-v2-84-eddf13f8e4"]

@@ -15,6 +15,7 @@ import yaml
 from conftest import REPO, SMOKE_WORKDIR, copy_project, snakemake
 
 from benchmark import config, io
+from benchmark.preset import Preset
 
 SCRIPT = REPO / "workflow" / "scripts" / "slurm-single-node.sh"
 SLURM_PROFILE = ["--workflow-profile", "profiles/slurm"]
@@ -95,7 +96,7 @@ def slurm_jobs() -> dict[str, str]:
 
 @pytest.mark.slow
 def test_smoke_preset_through_slurm_scores_as_it_does_locally(
-    slurm_cluster: None, smoke_run: Path, smoke_config: dict[str, Any], tmp_path: Path
+    slurm_cluster: None, smoke_run: Path, smoke: Preset, tmp_path: Path
 ) -> None:
     project = copy_project(tmp_path)
     try:
@@ -119,7 +120,7 @@ def test_smoke_preset_through_slurm_scores_as_it_does_locally(
     assert {states.get(job) for job in submitted} == {"COMPLETED"}
     runs = sorted((project / SMOKE_WORKDIR / "results" / "runs").glob("**/config.json"))
     executions = [io.read_json(path)["execution"] for path in runs]
-    assert len(runs) == len({execution["slurm_job_id"] for execution in executions}) == len(config.grid(smoke_config))
+    assert len(runs) == len({execution["slurm_job_id"] for execution in executions}) == len(config.grid(smoke))
     assert {execution["slurm_job_id"] for execution in executions} <= set(submitted)
     assert {execution["device"] for execution in executions} == {"cpu:0"}
 

@@ -28,16 +28,21 @@ def test_bad_preset_stops_before_any_job_with_one_line(tmp_path: Path) -> None:
     assert not list(project.rglob("*.npy")) and not list(project.rglob("results"))  # no job ran
 
 
-def readme_baseline_example() -> str:
+def readme_baseline_example() -> list[str]:
+    """The code blocks of the README's "Adding a baseline": hyperparameters, declaration, module."""
     readme = (REPO / "README.md").read_text()
-    section = readme.split("## Adding a baseline", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    section = readme.split("## Adding a baseline", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
 def test_a_baseline_module_dropped_in_is_planned_by_the_grid(tmp_path: Path) -> None:
-    """The README's IQL example, saved as baselines/iql.py and named in a preset, is run."""
+    """The README's IQL example, added where it says and named in a preset, is run."""
     project = copy_project(tmp_path)
-    (project / "baselines" / "iql.py").write_text(readme_baseline_example())
+    published, declaration, module = readme_baseline_example()
+    for name, code in [("hyperparameters.py", published), ("__init__.py", declaration)]:
+        path = project / "baselines" / name
+        path.write_text(f"{path.read_text()}\n\n{code}")
+    (project / "baselines" / "iql.py").write_text(module)
     preset = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
     del preset["suites"]["atari"]
     preset["algorithms"] = {"bc": {}, "iql": {}}

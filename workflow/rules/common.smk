@@ -5,7 +5,7 @@ import json
 import os
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 from benchmark import config as presets
 from benchmark import paths
@@ -15,8 +15,8 @@ from benchmark.specs import RunKey
 
 min_version("9.0")
 
-# The preset was checked by the Snakefile, before its workdir (benchmark.config.check_workflow_config).
-validate(config, str(presets.SCHEMA_PATH))  # fills the schema's defaults (the package's schema: one copy)
+# The preset was checked, given the schema's defaults and typed (PRESET) by the Snakefile, before
+# its workdir (benchmark.config.check_workflow_config).
 
 envvars:
     "PATH",
@@ -24,7 +24,7 @@ envvars:
 
 # Jobs run `python -m benchmark ...`: without --use-conda, the Python that runs Snakemake.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-GRID = presets.grid(config)
+GRID = presets.grid(PRESET)
 RUN = paths.RUN
 
 
@@ -43,16 +43,16 @@ def run_key(wildcards):
 
 
 def run_spec_json(wildcards):
-    return json.dumps(presets.run_spec(config, run_key(wildcards)).to_dict(), separators=(",", ":"))
+    return json.dumps(presets.run_spec(PRESET, run_key(wildcards)).to_dict(), separators=(",", ":"))
 
 
 def dataset_spec_json(wildcards):
-    spec = presets.dataset_spec(config, wildcards.suite, wildcards.env, wildcards.dataset)
+    spec = presets.dataset_spec(PRESET, wildcards.suite, wildcards.env, wildcards.dataset)
     return json.dumps(dataclasses.asdict(spec), separators=(",", ":"))
 
 
 def behaviour_spec_json(wildcards):
-    spec = presets.behaviour_spec(config, wildcards.suite, wildcards.env, wildcards.behaviour)
+    spec = presets.behaviour_spec(PRESET, wildcards.suite, wildcards.env, wildcards.behaviour)
     return json.dumps(dataclasses.asdict(spec), separators=(",", ":"))
 
 
@@ -60,7 +60,7 @@ def gpu_resources() -> dict[str, int]:
     """Resources of a job that runs a network (`resources: ..., **gpu_resources()`): `gpu=N` when the
     preset asks for GPUs. The SLURM executor requests them (--gpus=N) and SLURM picks the device
     (CUDA_VISIBLE_DEVICES, read by benchmark.device); locally `--resources gpu=K` caps such jobs."""
-    gpus = config["gpus_per_job"]
+    gpus = PRESET.gpus_per_job
     return {"gpu": gpus} if gpus else {}
 
 
@@ -70,32 +70,32 @@ def all_runs(pattern):
 
 
 # MORE-3S's frozen-encoder caches, by folder (runs that encode alike share one).
-FEATURES = presets.features_grid(config)
+FEATURES = presets.features_grid(PRESET)
 
 
 def features_inputs(wildcards):
     """The features folder's manifest a run waits for ([] for algorithms without a cached encoder)."""
-    spec = presets.features_spec(config, run_key(wildcards))
+    spec = presets.features_spec(PRESET, run_key(wildcards))
     return [str(spec.folder / paths.MANIFEST)] if spec else []
 
 
 def heldout_inputs(wildcards):
     """The held-out dataset's card a run's diagnosis reads ([] where there is none: imported data),
     and its features cache where the run reads one."""
-    spec = presets.dataset_spec(config, wildcards.suite, wildcards.env, wildcards.dataset)
+    spec = presets.dataset_spec(PRESET, wildcards.suite, wildcards.env, wildcards.dataset)
     held_out = presets.heldout_spec(spec)
-    features = presets.heldout_features_spec(config, run_key(wildcards))
+    features = presets.heldout_features_spec(PRESET, run_key(wildcards))
     inputs = [str(held_out.folder / paths.DATASET_CARD)] if held_out else []
     return inputs + ([str(features.folder / paths.MANIFEST)] if features else [])
 
 
 # The frames stores that live features (MuJoCo, `features: live`) and pixel baselines read, by folder.
-FRAMES = presets.frames_grid(config)
+FRAMES = presets.frames_grid(PRESET)
 
 
 def run_frames_inputs(wildcards):
     """The frames card a run that reads rendered frames itself waits for (bc-pixels; [] for the others)."""
-    spec = presets.frames_spec(config, run_key(wildcards))
+    spec = presets.frames_spec(PRESET, run_key(wildcards))
     return [str(spec.folder / paths.FRAMES_CARD)] if spec else []
 
 
@@ -117,6 +117,8 @@ def features_spec_json(wildcards):
 
 
 def report_settings(wildcards):
+    """The preset's report block for `python -m benchmark report`, as the preset (with the schema's
+    defaults) has it."""
     return json.dumps(config["report"], separators=(",", ":"))
 
 
@@ -137,7 +139,7 @@ def report_outputs():
 @functools.cache
 def capacity_plan():
     """The preset's capacity plan (benchmark.plan), made once, when the first job asks for it."""
-    return capacity.make(config)
+    return capacity.make(PRESET)
 
 
 def _job_name(stage, wildcards):

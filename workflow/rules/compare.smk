@@ -14,8 +14,8 @@ rule compare_published:
         comparison.outputs("results/comparison-published", against_published=True),
     params:
         published=comparison.PUBLISHED,
-        reps=config["report"]["bootstrap_reps"],
-        seed=config["report"]["seed"],
+        reps=PRESET.report.bootstrap_reps,
+        seed=PRESET.report.seed,
     log:
         "results/comparison-published/compare.log",
     localrule: True
@@ -34,8 +34,8 @@ rule compare_rerun:
     output:
         comparison.outputs("{rerun}/comparison", against_published=False),
     params:
-        reps=config["report"]["bootstrap_reps"],
-        seed=config["report"]["seed"],
+        reps=PRESET.report.bootstrap_reps,
+        seed=PRESET.report.seed,
         parent=lambda wildcards: os.path.dirname(wildcards.rerun),
     wildcard_constraints:
         rerun=r"results/[A-Za-z0-9_.\-/]+",

@@ -9,7 +9,7 @@ from benchmark.behaviour import BEHAVIOUR_FILES
 # recipes (benchmark/ars.py), into resources/policies/; `policy: trained` datasets read those.
 rule policies:
     input:
-        [str(paths.policy_dir(suite, env) / paths.POLICY_CARD) for suite, env in presets.policy_envs(config)],
+        [str(paths.policy_dir(suite, env) / paths.POLICY_CARD) for suite, env in presets.policy_envs(PRESET)],
 
 
 rule policy:
@@ -46,7 +46,7 @@ rule behaviour:
         "results/benchmarks/behaviours/{suite}/{env}/{behaviour}.tsv"
     wildcard_constraints:
         behaviour=r"sac-[0-9a-z\-]+",
-    threads: config.get("torch_threads", 1)
+    threads: PRESET.torch_threads
     resources:
         mem_mb=4000,
         runtime=240,
@@ -58,7 +58,7 @@ rule behaviour:
 
 rule dataset:
     input:
-        behaviour=lambda w: presets.behaviour_inputs(config, w.suite, w.env, w.dataset),
+        behaviour=lambda w: presets.behaviour_inputs(PRESET, w.suite, w.env, w.dataset),
     output:
         files=[str(paths.dataset_dir() / f"{field}.npy") for field in FIELDS],
         card=str(paths.dataset_dir() / paths.DATASET_CARD),

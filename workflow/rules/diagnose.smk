@@ -17,7 +17,7 @@ rule diagnose:
         f"results/logs/diagnose/{RUN}.log",
     benchmark:
         f"results/benchmarks/diagnose/{RUN}.tsv"
-    threads: config.get("torch_threads", 1)
+    threads: PRESET.torch_threads
     resources:
         mem_mb=planned("diagnose", "mem_mb"),
         runtime=planned("diagnose", "runtime"),

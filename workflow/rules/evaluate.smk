@@ -14,7 +14,7 @@ rule evaluate:
         f"results/logs/evaluate/{RUN}.log",
     benchmark:
         f"results/benchmarks/evaluate/{RUN}.tsv"
-    threads: config.get("torch_threads", 1)
+    threads: PRESET.torch_threads
     resources:
         mem_mb=planned("evaluate", "mem_mb"),
         runtime=planned("evaluate", "runtime"),

@@ -44,7 +44,7 @@ rule features:
         "results/benchmarks/features/{suite}/{env}/{dataset}/{features}.tsv"
     wildcard_constraints:
         features=r"[a-z\-]+-[0-9a-f]{10}",
-    threads: config.get("torch_threads", 1)
+    threads: PRESET.torch_threads
     resources:
         mem_mb=planned("features", "mem_mb"),
         runtime=planned("features", "runtime"),

@@ -17,7 +17,7 @@ rule train:
         f"results/logs/train/{RUN}.log",
     benchmark:
         f"results/benchmarks/train/{RUN}.tsv"
-    threads: config.get("torch_threads", 1)
+    threads: PRESET.torch_threads
     resources:
         mem_mb=planned("train", "mem_mb"),
         runtime=planned("train", "runtime"),
