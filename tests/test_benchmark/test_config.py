@@ -127,6 +127,18 @@ def test_a_preset_without_its_optional_blocks_validates_and_plans_with_the_schem
         assert {dataset.seed for dataset in suite.datasets.values()} == {dataset_schema["seed"]["default"]}
 
 
+def test_a_validated_config_without_the_default_focus_validates_again(smoke_config: dict[str, Any]) -> None:
+    """Validation fills the default focus (MORE-3S) in: a filled config without MORE-3S (the plan
+    job's JSON of a baselines-only preset, a test's edit) validates again; a focus it names does not."""
+    baselines = copy.deepcopy(smoke_config)
+    baselines["algorithms"] = {"bc": baselines["algorithms"]["bc"]}
+    assert baselines["report"]["focus"] == "more3s"  # filled in
+    config.validate(copy.deepcopy(baselines))
+    baselines["report"]["focus"] = "dt"
+    with pytest.raises(BenchmarkError, match=r"^config key 'report.focus': 'dt' is not in the preset's algorithms"):
+        config.validate(baselines)
+
+
 @pytest.mark.parametrize("name", ["smoke", "config", "paper"])
 def test_validation_fills_the_config_as_snakemakes_validate_did(name: str) -> None:
     """The workflow's config (whose JSON is the plan job's parameter) is filled exactly as
