@@ -21,6 +21,7 @@ from benchmark.datasets import OfflineDataset
 from benchmark.errors import BenchmarkError
 from more3s import features
 from more3s.encoder import FrozenEncoder
+from more3s.windows import Windows
 
 BATCH = 256  # held-out windows per forward pass
 
@@ -47,8 +48,6 @@ class HeldOutWindows:
     """Every step of `held_out`'s complete episodes as the last step of its window."""
 
     def __init__(self, held_out: OfflineDataset, encoded: features.Features, context: int):
-        from more3s.algorithm import Windows
-
         ends = held_out.episode_ends()
         if len(ends) == 0:
             raise BenchmarkError(f"{held_out.card.get('name')}: held-out data has no complete episode")

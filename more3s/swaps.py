@@ -26,7 +26,7 @@ from more3s.encoder import FrozenEncoder
 @torch.no_grad()
 def swap_sensitivity(algorithm: Any, data: OfflineDataset, sampled: Any, seed: int = 0) -> dict[str, Any]:
     """For the trained MORE-3S `algorithm` on held-out `data`, over config.SWAP_WINDOWS windows drawn by
-    `sampled` (the training sampler, more3s.algorithm.Windows, over `data`): the prediction's change
+    `sampled` (the training sampler, more3s.windows.Windows, over `data`): the prediction's change
     when each window's frames or texts are another window's (continuous: squared change per action
     dimension; discrete: total-variation distance of the action distributions), and its error
     against the logged action in each case (MSE per dimension, or cross-entropy in nats)."""
