@@ -93,7 +93,7 @@ def test_more3s_step_against_d3rlpy_dt(
     env = ENVS[suite]
     preset = config.load(PRESET)
     write_random_dataset(paths.dataset_dir(suite, env, "random"), suite, episodes=20, length=100)
-    key = config.RunKey(suite, env, next(iter(preset["suites"][suite]["datasets"])), "dt", 0)
+    key = config.RunKey(suite, env, next(iter(preset.suites[suite].datasets)), "dt", 0)
     dt = config.run_spec(preset, key)
     dt_hp = dt.hyperparameters
     hp = dict(config.run_spec(preset, config.RunKey(suite, env, key.dataset, "more3s", 0)).hyperparameters)
