@@ -195,6 +195,13 @@ def test_plan_py_prices_no_algorithm_by_its_name() -> None:
         assert not names & strings, (getattr(node, "name", targets), names & strings)
 
 
+def test_every_shipped_algorithm_declares_its_cost_without_importing_its_class() -> None:
+    """Each declaration names a light cost function (planning never imports torch: test_project)."""
+    for name, declaration in algorithms.ALGORITHMS.items():
+        assert declaration.cost is not None, name
+        assert not declaration.cost.__module__.startswith(declaration.implementation.partition(":")[0]), name
+
+
 @pytest.fixture
 def declared() -> Iterator[Callable[[algorithms.Declaration], None]]:
     """Declare an algorithm for one test (the registry is the package's: left as found)."""
