@@ -76,7 +76,10 @@ def _check_json_arguments(parser: argparse.ArgumentParser, args: argparse.Namesp
 def _cache_spec(kind: type, text: str, names: tuple[str, ...]) -> Any:
     """A features or frames --spec (more3s.specs), its names checked as a preset's are."""
     record = json.loads(text)
-    check_names("argument --spec", **{name: record.get(name) for name in names})
+    checked = {name: record.get(name) for name in names}
+    if isinstance(checked.get("dataset"), str):  # the cache of a held-out dataset (the diagnose stage's)
+        checked["dataset"] = checked["dataset"].removesuffix(paths.HELDOUT)
+    check_names("argument --spec", **checked)
     try:
         return kind.from_dict(record)
     except (KeyError, TypeError, ValueError) as error:

@@ -77,6 +77,9 @@ class Cost:
     evaluate_memory_mb: float = 0.0  # held at evaluation beyond the measured floor and the weights
     action_work: tuple[Work, ...] = ()  # per evaluation env step besides the env and the forward pass (drawing)
     diagnosis_work: tuple[Work, ...] = ()  # the diagnose stage's own measurements besides the policy's steps
+    # forward FLOPs of one held-out step measured from the held-out precompute (no env, no drawing,
+    # no encoding); None: the diagnose stage plays held-out steps as evaluation plays them
+    held_out_step_flops: float | None = None
     precompute: tuple[Precompute, ...] = ()
 
 

@@ -78,6 +78,7 @@ REPORT_TABLES = (
     "per_task",
     "aggregate",
     "probability_of_improvement",
+    "ablations",
     "sanity_ladder",
     "diagnostics",
     "paper_vs_reproduced",

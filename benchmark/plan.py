@@ -440,8 +440,12 @@ def _run_jobs(priced: _Priced, n: int, gpu: bool) -> list[Job]:
     # diagnosis: the policy on every held-out step and on the closed-loop episodes, priced per step
     # as evaluation, and the algorithm's own measurements
     held_out = config.heldout_spec(run.dataset)
+    held_out_steps = transitions(held_out) if held_out else 0
     closed_loop = config.CLOSED_LOOP_EPISODES * cap if sources.behaviour_role(run.dataset) else 0
-    share = ((transitions(held_out) if held_out else 0) + closed_loop) / env_steps
     diagnosis_s = sum(_seconds(work) for work in price.diagnosis_work)
+    if price.held_out_step_flops is not None:  # from the held-out precompute, a forward pass a step
+        diagnosis_s += held_out_steps * price.held_out_step_flops / cpu_flops()
+        held_out_steps = 0
+    share = (held_out_steps + closed_loop) / env_steps
     diagnose = Job("diagnose", key.id, cpu_s * share + diagnosis_s, gpu_s * share, memory, 20_000, evaluate.key)
     return [train, evaluate, diagnose, Job("score", key.id, 2.0, mem_mb=300, disk_bytes=2000)]

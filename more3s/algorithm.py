@@ -163,7 +163,8 @@ class More3SAlgorithm:
         encoded = heldout.cached(self.features_folder, held_out)
         if encoded is None:
             return None
-        return heldout.HeldOutWindows(held_out, encoded, self.hp.context_size).predict(self, self.seed)
+        windows = Windows(held_out, self.hp.context_size, np.random.default_rng(0))  # draws nothing here
+        return heldout.HeldOutWindows(held_out, encoded, windows).predict(self, self.seed)
 
     def diagnostics(self, held_out: OfflineDataset) -> dict[str, Any]:
         """The diagnose stage's measurements of MORE-3S's own: which input it leans on (more3s.swaps)."""

@@ -105,5 +105,6 @@ def run_cost(env: EnvSpec, hp: Any, batch: int, features: FeaturesSpec) -> Cost:
         action_work=(drawing(hp.render_size),) if env.suite == "mujoco" else (),
         # each swap window's pairs encoded three times (more3s.swaps)
         diagnosis_work=(Work("features/encode", 3 * config.SWAP_WINDOWS * k * pair),),
+        held_out_step_flops=None if live else per_sequence,  # a window of the held-out cache (more3s.heldout)
         precompute=(*frames, features_precompute(features)),
     )

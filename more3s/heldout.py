@@ -47,14 +47,15 @@ def cached(train_folder: Path, held_out: OfflineDataset) -> features.Features | 
 class HeldOutWindows:
     """Every step of `held_out`'s complete episodes as the last step of its window."""
 
-    def __init__(self, held_out: OfflineDataset, encoded: features.Features, context: int):
+    def __init__(self, held_out: OfflineDataset, encoded: features.Features, windows: Windows):
+        """`windows`: the training sampler over `held_out`."""
         ends = held_out.episode_ends()
         if len(ends) == 0:
             raise BenchmarkError(f"{held_out.card.get('name')}: held-out data has no complete episode")
         self.size = len(held_out.actions)
         self.rows = np.arange(ends[-1] + 1)
-        self.windows = Windows(held_out, context, np.random.default_rng(0))  # draws nothing here
-        self.index, self.valid = self.windows.ending_at(self.rows)
+        self.windows = windows
+        self.index, self.valid = windows.ending_at(self.rows)
         self.encoded = encoded
 
     @torch.no_grad()

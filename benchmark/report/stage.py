@@ -235,6 +235,22 @@ def _improvement_display(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _ablation_display(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "task": [f"{s}/{e}/{d}" for s, e, d in zip(table["suite"], table["env"], table["dataset"], strict=True)],
+            "score": table["score"],
+            "comparison": [f"{a} > {b}" for a, b in zip(table["algorithm"], table["ablation"], strict=True)],
+            "seeds": [f"{a} / {b}" for a, b in zip(table["seeds"], table["ablation_seeds"], strict=True)],
+            "means": [f"{a:.1f} / {b:.1f}" for a, b in zip(table["mean"], table["ablation_mean"], strict=True)],
+            "probability": [
+                tables.estimate(*v, digits=2)
+                for v in table[["probability", "probability_low", "probability_high"]].itertuples(index=False)
+            ],
+        }
+    )
+
+
 def _paper_display(table: pd.DataFrame) -> pd.DataFrame:
     def published_value(row: pd.Series) -> str:
         about = [row["published_score"]] if row["published_score"] != "unstated" else []
@@ -443,6 +459,22 @@ def report(settings: Settings) -> None:
     )
     figures.probability_of_improvement(
         improvement, style, settings.bootstrap_reps, out_figures / "probability_of_improvement"
+    )
+
+    parts = statistics.ablations(frame, settings)
+    tables.write(
+        out_tables,
+        "ablations",
+        parts,
+        _ablation_display(parts),
+        f"Probability that {settings.focus} scores above each of its ablations, per task: estimate [95% CI]",
+        [
+            f"P({settings.focus} > ablation) on one (env, dataset) task (rliable); above 0.5, the part the ablation "
+            "changes helps on that task; 0.5 = no difference. Means: normalised, over seeds.",
+            BEST_NOTE,
+            f"{bootstrap}."
+            + ("" if len(parts) else f" No `{settings.focus}` runs beside one of its ablations in these results."),
+        ],
     )
 
     figures.performance_profiles(statistics.profiles(frame, settings), style, out_figures / "performance_profiles")

@@ -190,6 +190,16 @@ def _probability_of_improvement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([metrics.probability_of_improvement(x, y)])
 
 
+def _improvement(
+    runs: pd.DataFrame, x_name: str, y_name: str, score: str, settings: Settings, label: str
+) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Both algorithms' (seeds x tasks) matrices of the score on `runs`' tasks, and P(x > y) with its interval."""
+    x, _ = matrix(runs[runs["algorithm"] == x_name], f"norm_{score}", ["env", "dataset"], label)
+    y, _ = matrix(runs[runs["algorithm"] == y_name], f"norm_{score}", ["env", "dataset"], label)
+    point, bounds = interval([x, y], _probability_of_improvement, settings.bootstrap_reps, settings.seed, label)
+    return x, y, _columns("probability", point[0], bounds[:, 0])
+
+
 def improvements(scores: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """P(focus > baseline) per suite, score kind and baseline (an algorithm outside the focus
     family), over the (env, dataset) tasks both ran; empty when the results hold no focus runs."""
@@ -206,19 +216,41 @@ def improvements(scores: pd.DataFrame, settings: Settings) -> pd.DataFrame:
                 continue
             on_common = suite_runs[[t in common for t in suite_runs[task].itertuples(index=False, name=None)]]
             for score in SCORES:
-                label = f"{suite}: {focus} vs {baseline} ({score})"
-                x, _ = matrix(on_common[on_common["algorithm"] == focus], f"norm_{score}", task, label)
-                y, _ = matrix(on_common[on_common["algorithm"] == baseline], f"norm_{score}", task, label)
-                point, bounds = interval(
-                    [x, y], _probability_of_improvement, settings.bootstrap_reps, settings.seed, label
+                x, y, probability = _improvement(
+                    on_common, focus, baseline, score, settings, f"{suite}: {focus} vs {baseline} ({score})"
                 )
                 rows.append(
                     {"suite": suite, "score": score, "algorithm": focus, "baseline": baseline}
                     | {"tasks": len(common), "seeds": x.shape[0], "baseline_seeds": y.shape[0]}
-                    | _columns("probability", point[0], bounds[:, 0])
+                    | probability
                 )
     columns = ["suite", "score", "algorithm", "baseline", "tasks", "seeds", "baseline_seeds"]
     return pd.DataFrame(rows, columns=[*columns, "probability", "probability_low", "probability_high"])
+
+
+def ablations(scores: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """P(focus > ablation) per task (suite, env, dataset) and score kind, for each of the focus's
+    ablations (`<focus>-<variant>`) run on the task beside it; above 0.5, the part the ablation
+    changes helps there. With each side's mean normalised score."""
+    focus = settings.focus
+    rows = []
+    for (suite, env, dataset), runs in scores.groupby(["suite", "env", "dataset"], sort=True):
+        ran = set(runs["algorithm"])
+        if focus not in ran:
+            continue
+        for ablation in sorted(a for a in ran if a != focus and in_family(a, focus)):
+            for score in SCORES:
+                x, y, probability = _improvement(
+                    runs, focus, ablation, score, settings, f"{suite}/{env}/{dataset}: {focus} vs {ablation} ({score})"
+                )
+                rows.append(
+                    {"suite": suite, "env": env, "dataset": dataset, "score": score, "algorithm": focus}
+                    | {"ablation": ablation, "seeds": x.shape[0], "ablation_seeds": y.shape[0]}
+                    | {"mean": float(x.mean()), "ablation_mean": float(y.mean())}
+                    | probability
+                )
+    columns = ["suite", "env", "dataset", "score", "algorithm", "ablation", "seeds", "ablation_seeds", "mean"]
+    return pd.DataFrame(rows, columns=[*columns, "ablation_mean", "probability", "probability_low", "probability_high"])
 
 
 def learning_curves(evaluations: pd.DataFrame, settings: Settings) -> pd.DataFrame:

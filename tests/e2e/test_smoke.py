@@ -26,9 +26,9 @@ def test_smoke_preset_survives_kill_9_and_finishes(smoke_run: Path) -> None:
     assert (scores.loc[~more3s, "pretrained"] == "no").all()
     expected = "lxmert=no; text=all-MiniLM-L6-v2 (embeddings + layers 0-0); gpt2=no"
     assert (scores.loc[more3s, "pretrained"] == expected).all()
-    # one features cache per dataset, shared by MORE-3S and its ablation
+    # one features cache per dataset, shared by MORE-3S and its ablation, and one of its held-out data
     caches = list((workdir / "resources" / "features").glob("*/*/*/*/features.json"))
-    assert len(caches) == 2
+    assert sorted(cache.parts[-3] for cache in caches) == ["mixed", "mixed", "mixed.heldout", "mixed.heldout"]
     assert scores[["norm_final", "norm_best"]].notna().all().all()
     for row in scores.itertuples():
         card = datasets.load(workdir / "resources" / "datasets" / row.suite / row.env / row.dataset, verify=False).card

@@ -334,6 +334,16 @@ CLI_CASES = [
         lambda folder: ["features", "--spec", '{"suite": "mujoco", "env": "hopper", "dataset": "mixed"}'],
         "argument --spec: not a FeaturesSpec (key 'render_size': missing)",
     ),
+    Case(  # a held-out dataset's cache passes the name check (the diagnose stage's); another suffix does not
+        "features-spec-of-held-out-data",
+        lambda folder: ["features", "--spec", '{"suite": "mujoco", "env": "hopper", "dataset": "mixed.heldout"}'],
+        "argument --spec: not a FeaturesSpec (key 'render_size': missing)",
+    ),
+    Case(
+        "features-spec-dotted-name",
+        lambda folder: ["features", "--spec", '{"suite": "mujoco", "env": "hopper", "dataset": "mixed.other"}'],
+        "argument --spec: key 'dataset': 'mixed.other' is not a valid name",
+    ),
     Case(
         "frames-spec-escapes",
         lambda folder: ["frames", "--spec", '{"env": "hopper", "dataset": "../x"}'],

@@ -225,6 +225,9 @@ def test_more3s_runs_get_probability_of_improvement_and_pretrained_verbatim(resu
     assert set(improvement["baseline"]) == {"bc", "bc-pixels", "cql", "dt"}
     versus_dt = improvement[(improvement["baseline"] == "dt") & (improvement["score"] == "final")]
     assert (versus_dt["probability"] == 1.0).all()  # every more3s run is its dt run + 5000: above every dt run
+    ablations = pd.read_csv(paths.TABLES / "ablations.csv")  # each ablation against more3s, per task
+    tasks = ablations[ablations["score"] == "final"].groupby("ablation")["dataset"].apply(sorted).to_dict()
+    assert tasks == {"more3s-rtg-none": ["expert", "medium", "medium-replay"], "more3s-text-only": ["medium"]}
     per_task = (paths.TABLES / "per_task.md").read_text()
     assert f"| {MORE3S_PRETRAINED} " in per_task
     markdown = (paths.TABLES / "paper_vs_reproduced.md").read_text()

@@ -95,6 +95,20 @@ def test_no_more3s_no_probability_of_improvement() -> None:
     assert table.empty and "probability_low" in table.columns
 
 
+def test_ablations_are_compared_with_the_focus_task_by_task() -> None:
+    more3s = runs("more3s", {"hopper": [50.0, 60.0, 70.0], "walker2d": [1.0, 2.0, 3.0]})
+    worse_on_hopper = runs("more3s-rtg-none", {"hopper": [1.0, 2.0, 3.0], "walker2d": [90.0, 95.0, 99.0]})
+    elsewhere = runs("more3s-memory", {"halfcheetah": [9.0, 9.0, 9.0]})  # no focus run there: no row
+    baseline = runs("bc", {"hopper": [0.0, 0.0, 0.0]})  # outside the family: probability_of_improvement's
+    table = statistics.ablations(pd.concat([more3s, worse_on_hopper, elsewhere, baseline]), SETTINGS)
+    final = table[table["score"] == "final"].set_index("env")
+    assert set(table["ablation"]) == {"more3s-rtg-none"}
+    assert final.loc["hopper", "probability"] == 1.0 and final.loc["walker2d", "probability"] == 0.0
+    assert final.loc["hopper", "mean"] == 60.0 and final.loc["hopper", "ablation_mean"] == 2.0
+    assert (table["seeds"] == 3).all() and (table["probability_low"] <= table["probability"]).all()
+    assert statistics.ablations(baseline, SETTINGS).empty
+
+
 def test_profiles_fall_from_all_runs_to_none() -> None:
     scores = pd.concat([runs("bc", {"hopper": [0.0, 10.0, 20.0]}), runs("cql", {"hopper": [5.0, 15.0, 25.0]})])
     profiles = statistics.profiles(scores, SETTINGS)

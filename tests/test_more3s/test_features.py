@@ -194,10 +194,14 @@ def test_statistics_missing_from_an_older_card_are_one_line(in_tmp: Path) -> Non
 
 def test_the_default_presets_stores_keep_their_folder_names() -> None:
     """A features or frames folder is named by its spec's id: the caches already on disk (these
-    are the reference run's, results/runs/*/*/*/more3s/seed*/features.json) stay found."""
+    are the reference run's, results/runs/*/*/*/more3s/seed*/features.json) stay found; beside
+    each, the held-out data's cache by the same encoder."""
     preset = config.load(REPO / "config" / "config.yaml")
     assert sorted(map(str, config.features_grid(preset))) == [
+        "resources/features/atari/breakout/expert.heldout/image-text-canonical-previous-ddcd5ea433",
         "resources/features/atari/breakout/expert/image-text-canonical-previous-95fb7fe6d4",
+        "resources/features/mujoco/hopper/medium.heldout/image-text-canonical-previous-01f1fb5264",
+        "resources/features/mujoco/hopper/medium.heldout/text-canonical-previous-201953cb88",
         "resources/features/mujoco/hopper/medium/image-text-canonical-previous-29fb030034",
         "resources/features/mujoco/hopper/medium/text-canonical-previous-6241da1184",
     ]
