@@ -246,8 +246,8 @@ class HeldOutError:
     `more3s.heldout` measures it for the stage."""
 
     def __init__(self, held_out: datasets.OfflineDataset, encoded: Any, context: int, seed: int):
-        from more3s.windows import Windows
         from more3s.heldout import HeldOutWindows
+        from more3s.windows import Windows
 
         self.windows = HeldOutWindows(held_out, encoded, Windows(held_out, context, np.random.default_rng(seed)))
         self.actions = np.asarray(held_out.actions)
