@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 RESULTS = Path("results")
@@ -72,32 +73,41 @@ def checkpoint_dir(run: str = RUN) -> Path:
 SCORES = RESULTS / "scores.csv"
 TABLES = RESULTS / "tables"
 FIGURES = RESULTS / "figures"
-# The report stage's outputs (benchmark.report): each table as CSV, Markdown and LaTeX, each
-# figure as PNG and PDF.
-REPORT_TABLES = (
-    "per_task",
-    "aggregate",
-    "probability_of_improvement",
-    "ablations",
-    "sanity_ladder",
-    "diagnostics",
-    "paper_vs_reproduced",
-    "provenance",
-)
-REPORT_FIGURES = (
-    "per_task",
-    "aggregate_final",
-    "aggregate_best",
-    "learning_curves",
-    "performance_profiles",
-    "probability_of_improvement",
-    "diagnostics",
-)
+
+
+class Table(StrEnum):
+    """The report stage's tables (benchmark.report), each as CSV, Markdown and LaTeX. A new table
+    is one member here (the stage writes it by the member, the workflow lists its files from
+    here) and its caption, workflow/report/tables/<name>.rst; tests hold all three together."""
+
+    PER_TASK = "per_task"
+    AGGREGATE = "aggregate"
+    PROBABILITY_OF_IMPROVEMENT = "probability_of_improvement"
+    ABLATIONS = "ablations"
+    SANITY_LADDER = "sanity_ladder"
+    DIAGNOSTICS = "diagnostics"
+    PAPER_VS_REPRODUCED = "paper_vs_reproduced"
+    PROVENANCE = "provenance"
+
+
+class Figure(StrEnum):
+    """The report stage's figures, each as PNG and PDF; registered as `Table`s are (caption:
+    workflow/report/figures/<name>.rst)."""
+
+    PER_TASK = "per_task"
+    AGGREGATE_FINAL = "aggregate_final"
+    AGGREGATE_BEST = "aggregate_best"
+    LEARNING_CURVES = "learning_curves"
+    PERFORMANCE_PROFILES = "performance_profiles"
+    PROBABILITY_OF_IMPROVEMENT = "probability_of_improvement"
+    DIAGNOSTICS = "diagnostics"
+
+
 TABLE_FORMATS = ("csv", "md", "tex")
 FIGURE_FORMATS = ("png", "pdf")
 
 
 def report_outputs() -> list[Path]:
     """Every file the report stage writes."""
-    tables = [TABLES / f"{name}.{fmt}" for name in REPORT_TABLES for fmt in TABLE_FORMATS]
-    return tables + [FIGURES / f"{name}.{fmt}" for name in REPORT_FIGURES for fmt in FIGURE_FORMATS]
+    tables = [TABLES / f"{name}.{fmt}" for name in Table for fmt in TABLE_FORMATS]
+    return tables + [FIGURES / f"{name}.{fmt}" for name in Figure for fmt in FIGURE_FORMATS]

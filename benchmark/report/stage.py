@@ -18,6 +18,7 @@ import pandas as pd
 from benchmark import compat, paths, scores
 from benchmark.compat import NOT_RECORDED
 from benchmark.errors import BenchmarkError
+from benchmark.paths import Figure, Table
 from benchmark.report import diagnostics, figures, ladder, published, reproduction, statistics, tables
 from benchmark.report.statistics import SCORES, Settings
 from benchmark.specs import RunKey, RunRecord
@@ -388,7 +389,7 @@ def report(settings: Settings) -> None:
     shown_tasks = with_behaviour(task_table, behaviour)
     tables.write(
         out_tables,
-        "per_task",
+        Table.PER_TASK,
         shown_tasks,
         _per_task_display(shown_tasks),
         "Per task: scores, mean ± std over seeds",
@@ -400,24 +401,24 @@ def report(settings: Settings) -> None:
             *_behaviour_notes(behaviour),
         ],
     )
-    figures.per_task(task_table, frame, behaviour, style, out_figures / "per_task")
+    figures.per_task(task_table, frame, behaviour, style, out_figures / Figure.PER_TASK)
 
     diagnosed, curves = diagnostics.load(frame)
     diagnosed_tasks = diagnostics.table(diagnosed)
     tables.write(
         out_tables,
-        "diagnostics",
+        Table.DIAGNOSTICS,
         diagnosed_tasks,
         diagnostics.display(diagnosed_tasks),
         "Diagnostics: why a policy wins or loses, measured on held-out data and in closed loop",
         diagnostics.notes(diagnosed),
     )
-    figures.diagnostics(diagnosed_tasks, curves, style, out_figures / "diagnostics")
+    figures.diagnostics(diagnosed_tasks, curves, style, out_figures / Figure.DIAGNOSTICS)
 
     checks = ladder.sanity_ladder(task_table, behaviour, settings.focus, diagnosed_tasks)
     tables.write(
         out_tables,
-        "sanity_ladder",
+        Table.SANITY_LADDER,
         checks,
         checks.drop(columns="check"),
         "Sanity ladder: what the results must show before comparisons mean anything",
@@ -427,7 +428,7 @@ def report(settings: Settings) -> None:
     aggregate = statistics.aggregates(frame, settings)
     tables.write(
         out_tables,
-        "aggregate",
+        Table.AGGREGATE,
         aggregate,
         _aggregate_display(aggregate),
         "Aggregate normalised scores per suite and dataset: estimate [95% stratified-bootstrap CI]",
@@ -440,12 +441,12 @@ def report(settings: Settings) -> None:
         ],
     )
     for score in SCORES:
-        figures.aggregate(aggregate, score, style, settings.bootstrap_reps, out_figures / f"aggregate_{score}")
+        figures.aggregate(aggregate, score, style, settings.bootstrap_reps, out_figures / Figure(f"aggregate_{score}"))
 
     improvement = statistics.improvements(frame, settings)
     tables.write(
         out_tables,
-        "probability_of_improvement",
+        Table.PROBABILITY_OF_IMPROVEMENT,
         improvement,
         _improvement_display(improvement),
         f"Probability of improvement of {settings.focus} over each baseline: estimate [95% CI]",
@@ -458,13 +459,13 @@ def report(settings: Settings) -> None:
         ],
     )
     figures.probability_of_improvement(
-        improvement, style, settings.bootstrap_reps, out_figures / "probability_of_improvement"
+        improvement, style, settings.bootstrap_reps, out_figures / Figure.PROBABILITY_OF_IMPROVEMENT
     )
 
     parts = statistics.ablations(frame, settings)
     tables.write(
         out_tables,
-        "ablations",
+        Table.ABLATIONS,
         parts,
         _ablation_display(parts),
         f"Probability that {settings.focus} scores above each of its ablations, per task: estimate [95% CI]",
@@ -477,14 +478,14 @@ def report(settings: Settings) -> None:
         ],
     )
 
-    figures.performance_profiles(statistics.profiles(frame, settings), style, out_figures / "performance_profiles")
+    figures.performance_profiles(statistics.profiles(frame, settings), style, out_figures / Figure.PERFORMANCE_PROFILES)
     curves = statistics.learning_curves(evaluations, settings)
-    figures.learning_curves(curves, behaviour, style, out_figures / "learning_curves")
+    figures.learning_curves(curves, behaviour, style, out_figures / Figure.LEARNING_CURVES)
 
     paper = reproduction.published_verdicts(published.beside_ours(task_table, published.load()))
     tables.write(
         out_tables,
-        "paper_vs_reproduced",
+        Table.PAPER_VS_REPRODUCED,
         paper,
         _paper_display(paper),
         f"Published numbers beside ours (preset {', '.join(sorted(frame['preset'].unique()))})",
@@ -494,7 +495,7 @@ def report(settings: Settings) -> None:
     origin = provenance(frame, facts)
     tables.write(
         out_tables,
-        "provenance",
+        Table.PROVENANCE,
         origin,
         origin.drop(columns=["python", "packages", "machine"]),
         "Provenance: data, code and software of the runs",

@@ -50,8 +50,8 @@ def test_html_report_captions_every_figure_and_table_and_carries_provenance(
     assert result.returncode == 0, result.stderr[-3000:]
     html = (project / "results" / "report.html").read_text()
     captions = sorted((REPO / "workflow" / "report").glob("*/*.rst"))
-    assert {c.stem for c in captions if c.parent.name == "figures"} == set(paths.REPORT_FIGURES)
-    assert {c.stem for c in captions if c.parent.name == "tables"} == set(paths.REPORT_TABLES)
+    assert {c.stem for c in captions if c.parent.name == "figures"} == set(paths.Figure)
+    assert {c.stem for c in captions if c.parent.name == "tables"} == set(paths.Table)
     for caption in captions:
         assert caption.read_text().splitlines()[0] in html, caption
     embedded = re.search(r"provenance\.csv;base64,([A-Za-z0-9+/=]+)", html).group(1)
