@@ -345,7 +345,9 @@ def report(study: Study) -> None:
         else pd.DataFrame(columns=["suite", "env", "dataset", "algorithm"])
     )
     tasks = list(dict.fromkeys(curves["task"]))
-    figure, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.2), squeeze=False)
+    # Top row against gradient steps, bottom against sequences seen (a step's compute grows with its
+    # sequences, so this row compares 8 and 64 sequences a step at equal compute).
+    figure, axes = plt.subplots(2, len(tasks), figsize=(6 * len(tasks), 8.4), squeeze=False)
     lines = [
         "# The budget MORE-3S needs: held-out action error against gradient steps",
         "",
@@ -354,34 +356,53 @@ def report(study: Study) -> None:
         "on held-out data, as the diagnose stage measures it. Targets: the reference run's diagnostics table "
         f"(`{study.diagnostics}`), mean over seeds. **Steps to reach a target are estimates**: the fit "
         "err(s) = c + a s^-b extrapolated past the last step measured; none where its floor c lies at "
-        "or above the target.",
+        "or above the target. A curve's name ends with its sequences a step (the preset's 8 on Hopper and 4 "
+        "on Breakout; DT's published 64): sequences seen = steps x sequences.",
         "",
-        "| curve | device | last step | error there | fitted floor c | exponent b | target | target error "
-        "| steps to reach (estimate) |",
-        "|---|---|---:|---:|---:|---:|---|---:|---:|",
+        "| curve | device | last step | sequences seen | error there | fitted floor c | exponent b | target "
+        "| target error | steps to reach (estimate) |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
-    for axis, task in zip(axes[0], tasks, strict=True):
+    for by_step, by_sequences, task in zip(axes[0], axes[1], tasks, strict=True):
         of_task = curves[curves["task"] == task]
         column = "held_out_mse" if task.startswith("mujoco") else "held_out_accuracy"
         goals = targets(diagnostics, task, column)
         for name, curve in of_task.groupby("curve", sort=False):
             curve = curve.sort_values("train_step").copy()
             curve["error"] = curve[column] if column == "held_out_mse" else 1 - curve[column]
-            axis.plot(curve["train_step"], curve["error"], marker="o", markersize=3, label=name.split(":", 1)[1])
+            # colour by standardisation, line by sequences a step (dashed: DT's published 64)
+            style = {
+                "label": name.split(":", 1)[1],
+                "color": "tab:green" if bool(curve["standardize"].iloc[0]) else "tab:orange",
+                "linestyle": "--" if int(curve["sequences"].iloc[0]) == 64 else "-",
+                "marker": "o",
+                "markersize": 3,
+            }
+            by_step.plot(curve["train_step"], curve["error"], **style)
+            by_sequences.plot(curve["sequences_seen"], curve["error"], **style)
             found = fit(curve, "error")
             last = curve.iloc[-1]
             for goal, value in goals.items() or [("—", float("nan"))]:
                 reach = crossing(found, value)
-                lines.append(
-                    f"| {name} | {last['device']} | {int(last['train_step'])} | {last['error']:.4f} | "
-                    f"{'—' if found is None else f'{found[0]:.4f}'} | {'—' if found is None else f'{found[2]:.2f}'} | "
-                    f"{goal} | {value:.4f} | {'not reached' if reach is None else f'~{reach:,.0f}'} |"
+                reached = (
+                    "not reached"
+                    if reach is None
+                    else f"~{reach:,.0f} ({reach * int(last['sequences']):,.0f} sequences)"
                 )
-        for goal, value in goals.items():
-            axis.axhline(value, linestyle="--", linewidth=1, color="grey")
-            axis.annotate(goal, (of_task["train_step"].min(), value), fontsize=7, va="bottom")
-        axis.set(xscale="log", xlabel="gradient steps", ylabel="held-out error", title=task)
-        axis.legend(title="standardisation:sequences", fontsize=7)
+                lines.append(
+                    f"| {name} | {last['device']} | {int(last['train_step'])} | {int(last['sequences_seen']):,} | "
+                    f"{last['error']:.4f} | {'—' if found is None else f'{found[0]:.4f}'} | "
+                    f"{'—' if found is None else f'{found[2]:.2f}'} | {goal} | {value:.4f} | {reached} |"
+                )
+        for axis, x, xlabel in (
+            (by_step, "train_step", "gradient steps"),
+            (by_sequences, "sequences_seen", "sequences seen (steps x sequences a step)"),
+        ):
+            for goal, value in goals.items():
+                axis.axhline(value, linestyle=":", linewidth=1, color="grey")
+                axis.annotate(goal, (of_task[x].min(), value), fontsize=7, va="bottom")
+            axis.set(xscale="log", xlabel=xlabel, ylabel="held-out error", title=task)
+            axis.legend(title="standardisation:sequences", fontsize=7)
     figure.tight_layout()
     io.atomic_write(study.out / "curve.png", lambda f: figure.savefig(f, format="png", dpi=120))
     plt.close(figure)

@@ -9,6 +9,8 @@ Needs the run's resources (dataset, checkpoints), not only results/:
     python experiments/atari-imitation/dt_saturation.py resources/atari-imitation \
         > results/atari-imitation/dt_saturation.txt
 The first run's output (076d62d, learning rate 6e-4) is results/atari-imitation/first-run-076d62d/dt_saturation.txt.
+The default preset's reference run (574251f, 6e-4 at 4000 steps), from the root of its clone:
+    python experiments/atari-imitation/dt_saturation.py . > results/dt_saturation.txt
 """
 
 from __future__ import annotations
