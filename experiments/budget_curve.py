@@ -355,8 +355,10 @@ def report(study: Study) -> None:
         "MSE per action dimension (MuJoCo) or error rate of the sampled action (Atari), teacher-forced "
         "on held-out data, as the diagnose stage measures it. Targets: the reference run's diagnostics table "
         f"(`{study.diagnostics}`), mean over seeds. **Steps to reach a target are estimates**: the fit "
-        "err(s) = c + a s^-b extrapolated past the last step measured; none where its floor c lies at "
-        "or above the target. A curve's name ends with its sequences a step (the preset's 8 on Hopper and 4 "
+        "err(s) = c + a s^-b solved for the target, none where its floor c lies at or above it; the "
+        "factor is that step over the last step measured: below 1x the fit crosses within the curve, "
+        "above 1x it is extrapolated, and the further, the less it says. "
+        "A curve's name ends with its sequences a step (the preset's 8 on Hopper and 4 "
         "on Breakout; DT's published 64): sequences seen = steps x sequences.",
         "",
         "| curve | device | last step | sequences seen | error there | fitted floor c | exponent b | target "
@@ -387,7 +389,8 @@ def report(study: Study) -> None:
                 reached = (
                     "not reached"
                     if reach is None
-                    else f"~{reach:,.0f} ({reach * int(last['sequences']):,.0f} sequences)"
+                    else f"~{reach:,.0f} ({reach * int(last['sequences']):,.0f} sequences; "
+                    f"{reach / last['train_step']:.1f}x the last step measured)"
                 )
                 lines.append(
                     f"| {name} | {last['device']} | {int(last['train_step'])} | {int(last['sequences_seen']):,} | "

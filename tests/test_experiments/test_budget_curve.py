@@ -110,6 +110,8 @@ def test_the_report_estimates_from_the_curves_and_the_diagnostics_table_alone(tm
     pixel_row = next(line for line in summary.splitlines() if "best pixel control" in line)
     state_row = next(line for line in summary.splitlines() if "best state baseline" in line)
     assert "~" in pixel_row  # 0.014 lies above the floor 0.012: reached, an estimate
+    # the law reaches 0.014 at (1 / 0.002) ** (1 / 0.7) ~ 7179 steps: within the 8000 measured
+    assert "~7,1" in pixel_row and "sequences; 0.9x the last step measured)" in pixel_row
     assert state_row.endswith("| not reached |")  # 0.011 lies below it
     assert (tmp_path / "curve.png").stat().st_size > 0
 
