@@ -81,15 +81,16 @@ class Study:
 # The preset's batch first (what its runs get), standardised first (its default); Breakout's
 # preset batch is 4 sequences. Seconds per step on this repo's 2-core Xeon, one torch thread
 # (benchmark.plan MEASURED "train/*/more3s": 0.058 Hopper, 0.033 Breakout at the preset's batch;
-# 64 sequences: scaled by tokens, ~8x and ~16x).
+# 64 sequences: scaled by tokens, ~8x and ~16x; measured here 5-11 min a curve, ~2x less).
+DT_SEQUENCES = 64  # the DT paper's sequences a step (its batch size)
 CURVES: tuple[Curve, ...] = tuple(
     Curve(task, standardize, sequences, steps, every)
     for standardize in (True, False)
     for task, sequences, steps, every in (
         ("mujoco/hopper/medium", 8, 15_000, 1_000),
         ("atari/breakout/expert", 4, 24_000, 2_000),
-        ("mujoco/hopper/medium", 64, 2_000, 250),
-        ("atari/breakout/expert", 64, 2_000, 250),
+        ("mujoco/hopper/medium", DT_SEQUENCES, 2_000, 250),
+        ("atari/breakout/expert", DT_SEQUENCES, 2_000, 250),
     )
 )
 CURVES_DIR = "curves"  # one csv a finished curve
@@ -372,11 +373,11 @@ def report(study: Study) -> None:
         for name, curve in of_task.groupby("curve", sort=False):
             curve = curve.sort_values("train_step").copy()
             curve["error"] = curve[column] if column == "held_out_mse" else 1 - curve[column]
-            # colour by standardisation, line by sequences a step (dashed: DT's published 64)
+            # colour by standardisation, line by sequences a step (dashed: DT's published batch)
             style = {
                 "label": name.split(":", 1)[1],
                 "color": "tab:green" if bool(curve["standardize"].iloc[0]) else "tab:orange",
-                "linestyle": "--" if int(curve["sequences"].iloc[0]) == 64 else "-",
+                "linestyle": "--" if int(curve["sequences"].iloc[0]) == DT_SEQUENCES else "-",
                 "marker": "o",
                 "markersize": 3,
             }
