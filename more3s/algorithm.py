@@ -94,7 +94,7 @@ class More3SAlgorithm:
         torch.manual_seed(self.seed)
         self.model = model = self._build(features.shape)
         if self.hp.standardize:
-            model.fuse.set_statistics(torch.as_tensor(features.statistics()))
+            model.fuse.set_statistics(torch.tensor(features.statistics()))  # a copy: the file is read-only
         model.to(self.device)
         windows = Windows(data, self.hp.context_size, np.random.default_rng(self.seed))
         # fused: AdamW's update in one pass over each parameter (same rule; the loop version re-reads

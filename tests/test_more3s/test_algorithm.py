@@ -143,7 +143,7 @@ def test_standardized_inputs_use_the_training_statistics_in_training_and_live_pl
     np.testing.assert_array_equal(fuse.input_mean.numpy(), mean)
     np.testing.assert_array_equal(fuse.input_std.numpy(), std)
     encoded = torch.as_tensor(features.load(algorithm.features_folder, data).rows(np.arange(3)))
-    by_hand = fuse.mlp(((encoded.float() - torch.as_tensor(mean)) / torch.as_tensor(std)).flatten(-2))
+    by_hand = fuse.mlp(((encoded.float() - torch.tensor(mean)) / torch.tensor(std)).flatten(-2))
     torch.testing.assert_close(fuse(encoded), by_hand)
     unstandardized, _ = trained("more3s", steps=2)
     assert not hasattr(unstandardized.model.fuse, "input_mean")  # the paper's fusion reads raw outputs
